@@ -1,0 +1,75 @@
+"""JSON manifests in SpeechBrain's format: ``{utt_id: {"wav": path, "duration": s, ...}}``."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from maese.audio import AUDIO_EXTENSIONS, AudioError, read_info
+
+
+class ManifestError(ValueError):
+    """A manifest that is missing, malformed, or names unusable files."""
+
+
+def write_manifest(path, entries):
+    """Write ``entries`` (dict id -> dict) as JSON, atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(entries, f, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_manifest(path, key="wav"):
+    """Read a manifest; every entry must be a dict holding ``key``.
+
+    Returns
+    -------
+    dict: utt_id -> entry.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"{path}: no such manifest. Run the data preparation step first.")
+    try:
+        entries = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ManifestError(f"{path}: not valid JSON ({err}). Delete it and re-run data preparation.") from err
+    if not isinstance(entries, dict) or not entries:
+        raise ManifestError(f"{path}: expected a non-empty JSON object {{id: {{'{key}': path, ...}}}}.")
+    bad = [uid for uid, e in entries.items() if not isinstance(e, dict) or key not in e]
+    if bad:
+        raise ManifestError(f"{path}: entries without a '{key}' field: {bad[:5]} ({len(bad)} in all).")
+    return entries
+
+
+def check_audio_entries(entries, key="wav", manifest_name="manifest"):
+    """Check that every entry's ``key`` file is readable audio; report all bad ones at once.
+
+    Raises
+    ------
+    ManifestError listing each unusable file with its reason.
+    """
+    problems = []
+    for uid, entry in entries.items():
+        try:
+            read_info(entry[key])
+        except AudioError as err:
+            problems.append(f"  {uid}: {err}")
+    if problems:
+        shown = "\n".join(problems[:20])
+        raise ManifestError(
+            f"{manifest_name}: {len(problems)} of {len(entries)} entries name unusable audio:\n{shown}\n"
+            "Fix or remove these files and re-run data preparation."
+        )
+
+
+def list_audio_files(folder):
+    """Sorted audio files (wav/flac/ogg) under ``folder``, recursively."""
+    folder = Path(folder)
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())

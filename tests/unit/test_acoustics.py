@@ -1,0 +1,34 @@
+"""maese.acoustics: SNR and DRR measures."""
+
+import numpy as np
+import pytest
+import torch
+
+from maese.acoustics import direct_path_split, direct_to_reverberant_ratio, energy_db, snr_db
+
+
+def test_snr_db_known_value():
+    s = torch.ones(2, 100)
+    n = 0.1 * torch.ones(2, 100)
+    assert torch.allclose(snr_db(s, n), torch.tensor([20.0, 20.0]), atol=1e-4)
+    assert torch.allclose(energy_db(torch.full((5,), 0.5)), torch.tensor(10 * np.log10(0.25), dtype=torch.float32), atol=1e-5)
+
+
+def test_drr_known_value():
+    rate = 16000
+    rir = np.zeros(4000)
+    rir[100] = 1.0
+    rir[200:] = 0.01  # tail starts after the 2.5 ms (40 samples) direct window
+    split = direct_path_split(rir, rate)
+    assert split == 100 + 40 + 1
+    expected = 10 * np.log10(1.0 / (0.01**2 * 3800))
+    assert direct_to_reverberant_ratio(rir, rate) == pytest.approx(expected, abs=1e-6)
+    assert direct_to_reverberant_ratio(torch.from_numpy(rir), rate) == pytest.approx(expected, abs=1e-6)
+
+
+def test_drr_dry_and_bad_input():
+    dry = np.zeros(100)
+    dry[0] = 1.0
+    assert direct_to_reverberant_ratio(dry, 16000) == float("inf")
+    with pytest.raises(ValueError, match="1-D"):
+        direct_to_reverberant_ratio(np.zeros((2, 10)), 16000)
