@@ -78,3 +78,35 @@ def direct_to_reverberant_ratio(rir, sample_rate, direct_window_ms=2.5):
     if tail <= EPS * max(direct, EPS):
         return float("inf")
     return float(10 * np.log10(max(direct, EPS) / tail))
+
+
+def noise_gain_for_snr(signal, noise, snr):
+    """Gain that brings ``noise`` to ``snr`` dB below ``signal``.
+
+    Arguments
+    ---------
+    signal, noise : torch.Tensor ``[..., time]``
+    snr : torch.Tensor or float, ``[...]`` dB
+
+    Returns
+    -------
+    torch.Tensor ``[..., 1]``: multiply ``noise`` by it before adding.
+    """
+    snr = torch.as_tensor(snr, dtype=signal.dtype, device=signal.device)
+    gain_db = energy_db(signal) - energy_db(noise) - snr
+    return torch.pow(10.0, gain_db / 20).unsqueeze(-1)
+
+
+def mix_at_snr(signal, noise, snr):
+    """``signal + g * noise`` with ``g`` set so that the SNR is exactly ``snr`` dB.
+
+    Arguments
+    ---------
+    signal, noise : torch.Tensor ``[..., time]`` (same shape)
+    snr : torch.Tensor or float, ``[...]`` dB
+
+    Returns
+    -------
+    torch.Tensor ``[..., time]``
+    """
+    return signal + noise_gain_for_snr(signal, noise, snr) * noise

@@ -32,3 +32,13 @@ def test_drr_dry_and_bad_input():
     assert direct_to_reverberant_ratio(dry, 16000) == float("inf")
     with pytest.raises(ValueError, match="1-D"):
         direct_to_reverberant_ratio(np.zeros((2, 10)), 16000)
+
+
+def test_mix_at_snr_exact():
+    from maese.acoustics import mix_at_snr
+
+    torch.manual_seed(0)
+    s, n = torch.randn(3, 8000), 5 * torch.randn(3, 8000)
+    target = torch.tensor([-5.0, 0.0, 17.5])
+    mix = mix_at_snr(s, n, target)
+    assert torch.allclose(snr_db(s, mix - s), target, atol=1e-3)
