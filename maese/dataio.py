@@ -5,7 +5,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from maese.audio import AUDIO_EXTENSIONS, AudioError, read_info
+from speechbrain.dataio.dataset import DynamicItemDataset
+from speechbrain.utils.data_pipeline import provides, takes
+
+from maese.audio import AUDIO_EXTENSIONS, AudioError, load_audio, read_info
 
 
 class ManifestError(ValueError):
@@ -73,3 +76,32 @@ def list_audio_files(folder):
     """Sorted audio files (wav/flac/ogg) under ``folder``, recursively."""
     folder = Path(folder)
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+
+
+def audio_dataset(manifest, sample_rate=16000, key="wav", output_key="sig"):
+    """A SpeechBrain ``DynamicItemDataset`` reading one audio field of a manifest.
+
+    Arguments
+    ---------
+    manifest : str or Path
+        JSON manifest; entries hold ``key`` (a path).
+    sample_rate : int
+        Audio is resampled to this rate and downmixed to mono.
+    key, output_key : str
+        Manifest field to read, and the name of the loaded signal ``[time]`` in batches.
+
+    Returns
+    -------
+    speechbrain.dataio.dataset.DynamicItemDataset with output keys ``id`` and ``output_key``.
+    """
+    read_manifest(manifest, key=key)
+    dataset = DynamicItemDataset.from_json(str(manifest))
+
+    @takes(key)
+    @provides(output_key)
+    def read(path):
+        return load_audio(path, sample_rate)
+
+    dataset.add_dynamic_item(read)
+    dataset.set_output_keys(["id", output_key])
+    return dataset

@@ -112,6 +112,9 @@ class SpectrogramMAE(nn.Module):
         The same for the decoder.
     mlp_ratio : float
         MLP hidden width over block width (both encoder and decoder).
+    visible_skip : bool
+        Add the input to the decoder's output on visible patches, so that the decoder predicts
+        the correction that undoes the distortions there (ours; masked patches are predicted whole).
 
     Example
     -------
@@ -135,8 +138,10 @@ class SpectrogramMAE(nn.Module):
         decoder_depth=2,
         decoder_num_heads=4,
         mlp_ratio=4.0,
+        visible_skip=False,
     ):
         super().__init__()
+        self.visible_skip = bool(visible_skip)
         self.patch_size = tuple(int(p) for p in patch_size)
         self.embed_dim = embed_dim
         self.decoder_embed_dim = decoder_embed_dim
@@ -163,7 +168,11 @@ class SpectrogramMAE(nn.Module):
         return cls(**{**mae_config(name), **overrides})
 
     def _init_weights(self):
-        """MAE reference init: xavier-uniform linears, zero biases, unit LayerNorms, N(0, 0.02) mask token."""
+        """MAE reference init: xavier-uniform linears, zero biases, unit LayerNorms, N(0, 0.02) mask token.
+
+        With ``visible_skip`` the output projection starts at zero, so the model starts as the identity
+        on visible patches.
+        """
         nn.init.normal_(self.mask_token, std=0.02)
         for module in self.modules():
             if isinstance(module, nn.Linear):
@@ -173,6 +182,8 @@ class SpectrogramMAE(nn.Module):
             elif isinstance(module, nn.LayerNorm):
                 nn.init.ones_(module.weight)
                 nn.init.zeros_(module.bias)
+        if self.visible_skip:  # start from the identity on visible patches
+            nn.init.zeros_(self.decoder_pred.weight)
 
     def frame_embedding_dim(self, freq):
         """Width of the frame-level embeddings of a ``freq``-bin spectrogram: ``n_f * embed_dim``."""
@@ -256,5 +267,8 @@ class SpectrogramMAE(nn.Module):
         for block in self.decoder_blocks:
             x = block(x)
         patches_pred = self.decoder_pred(self.decoder_norm(x))
+        if self.visible_skip:
+            keep = 1.0 if mask is None else (~mask).unsqueeze(-1).to(patches_pred.dtype)
+            patches_pred = patches_pred + patchify(spec, self.patch_size)[0] * keep
         reconstruction = unpatchify(patches_pred, grid, self.patch_size, spec.shape[1], spec.shape[2])
         return MAEOutput(reconstruction, patches_pred, mask, grid)

@@ -145,3 +145,17 @@ def test_tiny_overfits_one_batch():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_visible_skip_adds_input_on_visible_patches_only():
+    torch.manual_seed(0)
+    plain = SpectrogramMAE.from_preset("tiny")
+    skip = SpectrogramMAE.from_preset("tiny", visible_skip=True)
+    skip.load_state_dict(plain.state_dict())
+    spec = torch.rand(2, 40, 64)
+    grid = patch_grid(40, 64, plain.patch_size)
+    mask = make_mask("random", 2, grid, 0.5, generator=torch.Generator().manual_seed(0))
+    diff = skip(spec, mask).reconstruction - plain(spec, mask).reconstruction
+    bins = unpatchify(mask.unsqueeze(-1).float().expand(-1, -1, 256), grid, plain.patch_size, 40, 64)
+    assert torch.allclose(diff * (1 - bins), spec * (1 - bins), atol=1e-5)
+    assert torch.allclose(diff * bins, torch.zeros_like(diff), atol=1e-5)

@@ -1,0 +1,1 @@
+"""SpeechBrain ``Brain`` subclasses for the recipe stages."""

@@ -1,0 +1,1 @@
+"""Simulators for the embedded corpus: text, synthetic speech, noise and rooms."""
