@@ -110,3 +110,75 @@ def mix_at_snr(signal, noise, snr):
     torch.Tensor ``[..., time]``
     """
     return signal + noise_gain_for_snr(signal, noise, snr) * noise
+
+
+def _direct_mask(rirs, sample_rate, direct_window_ms):
+    """``[..., time]`` bool, True on each RIR's direct part (same split as :func:`direct_path_split`)."""
+    split = rirs.abs().argmax(dim=-1, keepdim=True) + int(round(direct_window_ms * 1e-3 * sample_rate)) + 1
+    return torch.arange(rirs.shape[-1], device=rirs.device) < split
+
+
+def drr_db(rirs, sample_rate, direct_window_ms=2.5):
+    """Batched :func:`direct_to_reverberant_ratio` on tensors.
+
+    Arguments
+    ---------
+    rirs : torch.Tensor ``[..., time]`` (zero padding at the end does not change the result)
+    sample_rate : int
+    direct_window_ms : float
+
+    Returns
+    -------
+    torch.Tensor ``[...]``, float64: DRR in dB, ``inf`` where the RIR has no tail energy.
+    """
+    mask = _direct_mask(rirs, sample_rate, direct_window_ms)
+    power = rirs.double().pow(2)
+    direct = (power * mask).sum(dim=-1).clamp_min(EPS)
+    tail = (power * ~mask).sum(dim=-1)
+    drr = 10 * torch.log10(direct / tail.clamp_min(EPS * EPS))
+    return torch.where(tail <= EPS * direct, torch.full_like(drr, float("inf")), drr)
+
+
+def set_drr(rirs, target_db, sample_rate, direct_window_ms=2.5):
+    """Scale each RIR's direct part (up to ``direct_window_ms`` after its peak) to reach a DRR.
+
+    The tail is kept, so lowering the DRR moves the source "farther away". The output's DRR
+    (:func:`drr_db`) is exact for targets above :func:`drr_floor_db`, where the scaled direct peak
+    is still the RIR's largest sample; below it, a reflection becomes the peak and the split moves.
+
+    Arguments
+    ---------
+    rirs : torch.Tensor ``[batch, time]``
+    target_db : torch.Tensor ``[batch]`` requested DRR in dB
+    sample_rate : int
+    direct_window_ms : float
+
+    Returns
+    -------
+    torch.Tensor ``[batch, time]``
+    """
+    current = drr_db(rirs, sample_rate, direct_window_ms)
+    if torch.isinf(current).any():
+        raise ValueError("set_drr: an RIR has no reverberant tail (DRR = inf); its DRR cannot be set.")
+    gain = torch.pow(10.0, (target_db.to(current) - current) / 20).to(rirs.dtype)
+    mask = _direct_mask(rirs, sample_rate, direct_window_ms)
+    return torch.where(mask, rirs * gain.unsqueeze(-1), rirs)
+
+
+def drr_floor_db(rirs, sample_rate, direct_window_ms=2.5):
+    """Lowest DRR that :func:`set_drr` reaches exactly: the direct peak scaled down to the tail's largest sample.
+
+    Arguments
+    ---------
+    rirs : torch.Tensor ``[..., time]``
+    sample_rate : int
+    direct_window_ms : float
+
+    Returns
+    -------
+    torch.Tensor ``[...]``, float64 dB; ``inf`` for an RIR without tail (its DRR cannot be set).
+    """
+    mask = _direct_mask(rirs, sample_rate, direct_window_ms)
+    magnitude = rirs.double().abs()
+    ratio = (magnitude * ~mask).amax(dim=-1) / magnitude.amax(dim=-1).clamp_min(EPS)
+    return drr_db(rirs, sample_rate, direct_window_ms) + 20 * torch.log10(ratio.clamp_min(EPS))

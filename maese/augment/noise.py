@@ -1,0 +1,67 @@
+"""Additive noise at an exact SNR: ``d(s) = s + g n``."""
+
+import math
+
+import torch
+
+from maese.acoustics import noise_gain_for_snr
+from maese.augment.base import Distortion, check_range, is_silent, uniform
+from maese.augment.sources import as_pool
+
+
+class AddNoise(Distortion):
+    """Add a random noise segment at an SNR drawn uniformly from ``snr_range``.
+
+    The SNR is exact over the whole clip: ``snr_db(x, y - x) == snr_db`` (padding excluded when
+    ``lengths`` is given, as the noise is zero there too). Silent examples (mean power <= 1e-12)
+    have no SNR: they are left untouched and reported with ``applied = False``.
+
+    Arguments
+    ---------
+    noise_files : manifest, folder, list of files, or AudioPool (see :class:`AudioPool`)
+    snr_range : (float, float) dB
+    prob : float
+        Chance per example.
+    sample_rate : int
+    max_cache_seconds : float
+        Memory bound of the noise pool.
+    seed : int or None
+    """
+
+    def __init__(
+        self, noise_files, snr_range=(-5.0, 20.0), prob=1.0, sample_rate=16000, max_cache_seconds=3600.0, seed=None,
+    ):
+        super().__init__(prob, seed)
+        self.snr_range = check_range("snr_range", snr_range)
+        self.pool = as_pool(noise_files, sample_rate, max_cache_seconds, "noise pool")
+
+    def __call__(self, x, generator=None, lengths=None):
+        """Distort ``x [batch, time]``.
+
+        Returns
+        -------
+        (``[batch, time]``, params): ``applied`` bool, ``snr_db`` (inf where untouched),
+        ``noise_index`` (-1 where untouched), each ``[batch]`` on ``x``'s device.
+        """
+        generator, mask, applied = self.begin(x, generator, lengths)
+        batch, time = x.shape
+        snr = uniform(generator, self.snr_range, batch)
+        index = torch.randint(len(self.pool), (batch,), generator=generator)
+        position = torch.rand(batch, generator=generator)
+        applied &= ~is_silent(x).cpu()
+        y = x.clone()
+        rows = applied.nonzero().squeeze(1)
+        if len(rows):
+            on_device = rows.to(x.device)
+            noise = self.pool.segments(index[rows], position[rows], time).to(x)
+            if mask is not None:
+                noise = noise * mask[on_device]
+            ok = ~is_silent(noise)
+            y[on_device] += noise_gain_for_snr(x[on_device], noise, snr[rows].to(x)) * ok.unsqueeze(1) * noise
+            applied[rows] = ok.cpu()
+        params = {
+            "applied": applied,
+            "snr_db": torch.where(applied, snr, math.inf),
+            "noise_index": torch.where(applied, index, -1),
+        }
+        return y, {key: value.to(x.device) for key, value in params.items()}
