@@ -34,7 +34,6 @@ SAMPLE_RATE = 16000
 PEAK = 0.99  # largest sample written; pairs that would exceed it are scaled down jointly
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 SPLIT_STAGE = 0  # stage id of the draw that splits the voices
-TALKER_FAMILIES = ("babble", "street")  # noise families that mix talkers (see noise.generate_noise)
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ def _utterance(rng, plan, domain, sentences=1):
 def _noise(rng, plan, domain, family, num_samples):
     """A fresh noise draw; babble-like families get talkers of ``domain`` voices only -> (audio, metadata)."""
     talkers, voices = [], []
-    if family in TALKER_FAMILIES:
+    if family in noise.TALKER_FAMILIES:
         for _ in range(plan.config.babble_talkers):
             audio, meta = _utterance(rng, plan, domain)
             talkers.append(audio)
