@@ -15,18 +15,28 @@ class ManifestError(ValueError):
     """A manifest that is missing, malformed, or names unusable files."""
 
 
-def write_manifest(path, entries):
-    """Write ``entries`` (dict id -> dict) as JSON, atomically (temporary file, then rename)."""
+def write_text(path, text):
+    """Write ``text`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(entries, f, indent=2, sort_keys=True)
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path, data):
+    """Write ``data`` as sorted, indented JSON, atomically."""
+    write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_manifest(path, entries):
+    """Write a manifest (dict id -> dict) as JSON, atomically."""
+    write_json(path, entries)
 
 
 def read_manifest(path, key="wav"):

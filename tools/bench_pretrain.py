@@ -85,8 +85,8 @@ def main():
         noise, rirs = synthetic_pools(Path(tmp), 16000)
         stack = Stack.from_preset("multi-speaker", noise_files=noise, rir_files=rirs, seed=0)
         print(f"device={args.device} threads={args.threads} batch={args.batch} crop={args.seconds}s steps={args.steps}")
-        print(f"| size | parameters | audio s / s | x real time per core |")
-        print(f"|---|---|---|---|")
+        print("| size | parameters | audio s / s | x real time per core |")
+        print("|---|---|---|---|")
         for size in args.sizes:
             rate, params = time_steps(size, args.batch, args.seconds, args.steps, args.device, stack)
             per_core = rate / args.threads if args.device == "cpu" else rate

@@ -6,11 +6,11 @@ builds with the same seed are byte-identical; :func:`load_corpus_manifest` resol
 """
 
 import json
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from maese.dataio import write_json, write_text
 
 CORPUS_FILE = "corpus.json"
 DONE_FILE = ".done"
@@ -72,34 +72,6 @@ STAGES = (
     Stage("test_set/ood/denoise", 8, "denoise", "ood"),
     Stage("test_set/ood/dereverb", 9, "dereverb", "ood"),
 )
-
-
-def write_json(path, data):
-    """Write ``data`` as sorted, indented JSON, atomically (temporary file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text(path, text):
-    """Write ``text`` atomically."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_json(path):
