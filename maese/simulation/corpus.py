@@ -319,9 +319,20 @@ def build_corpus(out, size="small", seed=0, jobs=None):
     return summary
 
 
+def format_summary(summary):
+    """A short table of a corpus summary: files, hours and domain of each folder."""
+    lines = [f"{'folder':28s} {'files':>6s} {'hours':>7s}  domain"]
+    for folder, stage in summary["stages"].items():
+        lines.append(f"{folder:28s} {stage['files']:6d} {stage['hours']:7.3f}  {stage['domain']}")
+    return "\n".join(lines)
+
+
 def ensure_corpus(out, size="small", seed=0, jobs=None):
-    """The corpus folder ``out``, built on first use (a complete one is only checked) -> Path."""
-    build_corpus(out, size, seed, jobs)
+    """The corpus folder ``out``, built on first use (a complete one is only checked) -> Path.
+
+    Prints the corpus summary (see :func:`format_summary`).
+    """
+    print(format_summary(build_corpus(out, size, seed, jobs)))
     return Path(out)
 
 
@@ -337,7 +348,7 @@ def main(argv=None):
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be at least 1")
     try:
-        build_corpus(args.out, args.size, args.seed, args.jobs)
+        ensure_corpus(args.out, args.size, args.seed, args.jobs)
     except CorpusError as err:
         parser.exit(1, f"error: {err}\n")
 

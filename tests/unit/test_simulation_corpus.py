@@ -1,6 +1,7 @@
 """maese.simulation.corpus: the embedded corpus, built once at size tiny and checked file by file."""
 
 import errno
+import re
 import hashlib
 import shutil
 from pathlib import Path
@@ -74,7 +75,9 @@ def test_every_file_is_there_readable_and_as_long_as_its_manifest_says(tiny):
 def test_second_build_changes_nothing(tiny, capsys):
     before = {p: (p.stat().st_mtime_ns, h) for p, h in ((tiny / r, h) for r, h in tree(tiny).items())}
     assert ensure_corpus(tiny, "tiny") == tiny
-    assert "complete; nothing to do" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "complete; nothing to do" in printed
+    assert re.search(r"^clean\s+12\s", printed, re.M), "the summary table lists the clean files"
     assert {p: (p.stat().st_mtime_ns, h) for p, h in ((tiny / r, h) for r, h in tree(tiny).items())} == before
 
 
