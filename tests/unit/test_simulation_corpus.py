@@ -1,8 +1,8 @@
 """maese.simulation.corpus: the embedded corpus, built once at size tiny and checked file by file."""
 
 import errno
-import re
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
