@@ -1,0 +1,253 @@
+"""Fine-tuning (or training from scratch) of an :class:`~maese.models.heads.EnhancementModel` on pairs.
+
+Training pairs are made on the fly from clean utterances, as the DNS Challenge synthesizer does:
+
+- ``denoise``: noise from the noise pool at an SNR drawn from ``snr_range`` (:class:`~maese.augment.AddNoise`,
+  exact over the utterance); the target is the clean utterance.
+- ``dereverb``: an RIR from the RIR pool (:class:`~maese.augment.Reverberate` with
+  ``preserve_level=False``, direct path aligned at lag 0); the target is the dry utterance times the
+  RIR's direct-path amplitude, i.e. the direct-path component of the input, at the level it has in
+  the input. This is the convention of the corpus' ``dereverb`` pairs (RIR peak 1: target = dry).
+  With ``preserve_level=True`` the input would be rescaled but not the target, so it is refused.
+
+The whole utterance is distorted (a reverberant tail starts before the crop), then one random window
+of ``segment_seconds`` is cut from input and target alike. An epoch draws ``examples_per_epoch``
+utterances with replacement, so runs with any ``paired_fraction`` take the same number of steps.
+Validation uses the corpus' fixed pairs of the task, whole utterances.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import speechbrain as sb
+import torch
+from pesq import pesq
+from pystoi import stoi
+from speechbrain.dataio.sampler import ReproducibleRandomSampler
+from speechbrain.nnet.losses import cal_si_snr
+from speechbrain.utils.data_pipeline import provides, takes
+from speechbrain.utils.distributed import if_main_process
+
+from maese.audio import load_audio
+from maese.augment import AddNoise, Reverberate
+from maese.brains.common import CheckpointedGenerator, random_crops
+from maese.dataio import audio_dataset
+from maese.hparams import HparamError, require
+from maese.models.heads import FREEZE_MODES, HEAD_TARGETS, find_pretrained_checkpoint
+from maese.plots import plot_spectrograms
+
+# The input folder of a task's pair folders (beside clean/).
+TASK_INPUT = {"denoise": "noisy", "dereverb": "reverb"}
+INITS = ("pretrained", "scratch")
+
+
+def check_finetune_hparams(hparams):
+    """Fail early, naming the key, on a fine-tuning hparam value that cannot work."""
+    require(hparams, "enhance_task", lambda v: v in TASK_INPUT, f"one of {sorted(TASK_INPUT)}")
+    require(hparams, "init", lambda v: v in INITS, f"one of {list(INITS)}")
+    require(hparams, "paired_fraction", lambda v: 0 < v <= 1, "a share in (0, 1]")
+    require(hparams, "min_paired_utterances", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1")
+    require(hparams, "head_target", lambda v: v in HEAD_TARGETS, f"one of {list(HEAD_TARGETS)}")
+    require(hparams, "mask_max", lambda v: v > 0, "a bound > 0")
+    require(hparams, "freeze", lambda v: v in FREEZE_MODES, f"one of {list(FREEZE_MODES)}")
+    require(hparams, "unfreeze_top_k", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
+    require(hparams, "si_sdr_weight", lambda v: v >= 0, "a weight >= 0")
+    require(hparams, "segment_seconds", lambda v: v > 0, "a positive number of seconds")
+    require(hparams, "examples_per_epoch", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1")
+    if hparams["init"] == "pretrained":
+        require(hparams, "pretrained_folder", lambda v: v is not None,
+                "the save/ folder of a pre-training experiment (or init: scratch)")
+        try:
+            find_pretrained_checkpoint(hparams["pretrained_folder"])
+        except FileNotFoundError as err:
+            raise HparamError(f"hparam pretrained_folder: {err}") from None
+
+
+def make_distortion(enhance_task, noise_files, rir_files, snr_range, sample_rate, seed):
+    """The distortion that makes training inputs: AddNoise (denoise) or Reverberate (dereverb)."""
+    if enhance_task == "denoise":
+        return AddNoise(noise_files, snr_range=snr_range, sample_rate=sample_rate, seed=seed)
+    return Reverberate(rir_files, preserve_level=False, sample_rate=sample_rate, seed=seed)
+
+
+def direct_path_gain(rirs):
+    """``[batch, rir_time]`` -> ``[batch, 1]`` signed amplitude of each RIR's peak (its direct path)."""
+    return rirs.gather(1, rirs.abs().argmax(dim=1, keepdim=True))
+
+
+def make_pairs(distortion, clean, lengths, generator):
+    """Distort clean utterances ``[B, time]`` into ``(input, target)``, both ``[B, time]`` (module docstring)."""
+    noisy, params = distortion(clean, generator=generator, lengths=lengths)
+    if not isinstance(distortion, Reverberate):
+        return noisy, clean
+    if distortion.preserve_level:
+        raise ValueError("Reverberate(preserve_level=True) rescales the input but not the dry target.")
+    applied = params["applied"].cpu()
+    gain = torch.ones(clean.shape[0], 1)
+    if applied.any():
+        gain[applied] = direct_path_gain(distortion.pool.clips(params["rir_index"].cpu()[applied]))
+    return noisy, clean * gain.to(clean)
+
+
+def paired_crops(noisy, target, lengths, num_samples, generator):
+    """The same random window of ``num_samples`` from both ``[B, time]`` signals (see ``random_crops``)."""
+    # Packed as real and imaginary parts, the two signals share one crop.
+    both = random_crops(torch.complex(noisy, target), lengths, num_samples, generator)
+    return both.real.contiguous(), both.imag.contiguous()
+
+
+def si_sdr(estimate, target, lengths):
+    """SI-SDR (dB) ``[B]`` of ``estimate`` vs. ``target`` ``[B, time]`` over each example's true length."""
+    samples = torch.round(lengths * target.shape[1]).long().clamp(min=1).tolist()
+    # cal_si_snr takes [time, batch, sources], returns minus the SI-SNR and scales its input in place.
+    return torch.stack([-cal_si_snr(t[:n, None, None], e[:n, None, None].clone()).reshape(())
+                        for e, t, n in zip(estimate, target, samples)])
+
+
+def paired_dataset(manifest, sample_rate=16000):
+    """Dataset of pairs ``{id: {"wav": input, "clean_wav": target}}``; output keys ``id, noisy, clean``."""
+    data = audio_dataset(manifest, sample_rate, key="wav", output_key="noisy")
+
+    @takes("clean_wav")
+    @provides("clean")
+    def read_clean(path):
+        return load_audio(path, sample_rate)
+
+    data.add_dynamic_item(read_clean)
+    data.set_output_keys(["id", "noisy", "clean"])
+    return data
+
+
+def pesq_stoi(estimate, target, sample_rate):
+    """Wide-band PESQ and STOI of one utterance (1-D numpy arrays)."""
+    return {"pesq": pesq(sample_rate, target, estimate, "wb"), "stoi": stoi(target, estimate, sample_rate)}
+
+
+class EnhanceFinetuneBrain(sb.Brain):
+    """Trains ``modules.model`` (an EnhancementModel) on pairs made on the fly; the same Brain for scratch.
+
+    hparams used: ``model`` (the unwrapped module), ``distortion`` (from :func:`make_distortion`),
+    ``segment_seconds``, ``sample_rate``, ``examples_per_epoch``, ``si_sdr_weight``, ``seed``,
+    ``valid_pesq_stoi``, ``plot_folder``, ``metrics_file``, ``train_logger``, ``epoch_counter``,
+    optional ``lr_scheduler``, and those of :func:`check_finetune_hparams`.
+    Training batches hold ``clean`` utterances; validation and test batches hold ``noisy``/``clean`` pairs.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        check_finetune_hparams(vars(self.hparams))
+        rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+        self.train_rng = CheckpointedGenerator(self.hparams.seed + 1000 * rank)
+        if self.checkpointer is not None:
+            self.checkpointer.add_recoverable("train_rng", self.train_rng)
+
+    def make_dataloader(self, dataset, stage, ckpt_prefix="dataloader-", **loader_kwargs):
+        """Training draws ``examples_per_epoch`` utterances with replacement, reseeded every epoch."""
+        if stage == sb.Stage.TRAIN:
+            self.train_sampler = ReproducibleRandomSampler(
+                dataset, seed=self.hparams.seed, replacement=True, num_samples=self.hparams.examples_per_epoch
+            )
+            loader_kwargs["sampler"] = self.train_sampler
+        return super().make_dataloader(dataset, stage, ckpt_prefix, **loader_kwargs)
+
+    def compute_forward(self, batch, stage):
+        """Make (train) or read (valid/test) the pairs and enhance; returns a dict (see ``compute_objectives``)."""
+        batch = batch.to(self.device)
+        if stage == sb.Stage.TRAIN:
+            clean, lengths = batch.clean
+            generator = self.train_rng.generator
+            with torch.no_grad():
+                noisy, target = make_pairs(self.hparams.distortion, clean, lengths, generator)
+                segment = int(self.hparams.segment_seconds * self.hparams.sample_rate)
+                noisy, target = paired_crops(noisy, target, lengths, segment, generator)
+            lengths = torch.ones(noisy.shape[0], device=self.device)
+        else:
+            (noisy, lengths), (target, _) = batch.noisy, batch.clean
+        out = self.modules.model(noisy)
+        with torch.no_grad():
+            target_mag = self.hparams.model.features(target)[1]
+        return {"out": out, "noisy": noisy, "target": target, "target_mag": target_mag, "lengths": lengths}
+
+    def frame_weights(self, lengths, num_samples, like):
+        """Relative lengths ``[B]`` of ``num_samples``-long signals -> ``[B, T, F]``: 1 on the true frames."""
+        frames = self.hparams.model.stft.num_frames(torch.round(lengths * num_samples).long())
+        keep = torch.arange(like.shape[1], device=like.device) < frames.unsqueeze(1)
+        return keep.unsqueeze(-1).to(like.dtype).expand_as(like)
+
+    def compute_objectives(self, predictions, batch, stage):
+        """L1 on compressed magnitudes over the true frames, plus ``si_sdr_weight`` x (minus SI-SDR)."""
+        out, target, lengths = predictions["out"], predictions["target"], predictions["lengths"]
+        weights = self.frame_weights(lengths, target.shape[1], out.estimate)
+        err = (out.estimate - predictions["target_mag"]).abs()
+        loss = (err * weights).sum() / weights.sum().clamp_min(1.0)
+        if self.hparams.si_sdr_weight > 0:
+            loss = loss - self.hparams.si_sdr_weight * si_sdr(out.wav, target, lengths).mean()
+        if stage != sb.Stage.TRAIN:
+            self.accumulate_metrics(predictions, weights)
+        return loss
+
+    def accumulate_metrics(self, predictions, weights):
+        """Add this batch's SI-SDR of the enhanced and of the unprocessed input, the input's L1 (the
+        loss of doing nothing), and PESQ/STOI of both on test."""
+        out, noisy, target, lengths = (predictions[k] for k in ("out", "noisy", "target", "lengths"))
+        input_err = ((out.noisy - predictions["target_mag"]).abs() * weights).sum()
+        self.input_l1 = [self.input_l1[0] + float(input_err), self.input_l1[1] + float(weights.sum())]
+        scores = {"si_sdr": si_sdr(out.wav, target, lengths), "si_sdr_input": si_sdr(noisy, target, lengths)}
+        for name, values in scores.items():
+            self.metric_values.setdefault(name, []).extend(values.tolist())
+        if self.stage == sb.Stage.TEST and self.hparams.valid_pesq_stoi:
+            samples = torch.round(lengths * target.shape[1]).long().tolist()
+            for e, x, t, n in zip(out.wav.cpu().numpy(), noisy.cpu().numpy(), target.cpu().numpy(), samples):
+                for suffix, signal in (("", e), ("_input", x)):
+                    for name, value in pesq_stoi(signal[:n], t[:n], self.hparams.sample_rate).items():
+                        self.metric_values.setdefault(name + suffix, []).append(value)
+        if self.plot_example is None:
+            frames = int(weights[0, :, 0].sum())
+            self.plot_example = {"input": out.noisy[0, :frames], "enhanced": out.estimate[0, :frames],
+                                 "clean": predictions["target_mag"][0, :frames]}
+            if out.mask is not None:
+                self.plot_example["mask"] = out.mask[0, :frames]
+
+    def on_stage_start(self, stage, epoch=None):
+        """Reset the metrics."""
+        self.stage, self.metric_values, self.plot_example, self.input_l1 = stage, {}, None, [0.0, 0.0]
+
+    def on_fit_batch_end(self, batch, outputs, loss, should_step):
+        """Per-step learning-rate schedule, if one is configured."""
+        scheduler = getattr(self.hparams, "lr_scheduler", None)
+        if should_step and scheduler is not None:
+            scheduler(self.optimizer)
+
+    def stage_metrics(self, loss):
+        """Loss and the input's, mean SI-SDR of enhanced and input, their difference (and PESQ/STOI on test)."""
+        stats = {"loss": loss, "input_l1": self.input_l1[0] / max(self.input_l1[1], 1.0)}
+        stats.update({k: float(np.mean(v)) for k, v in self.metric_values.items()})
+        stats["si_sdr_improvement"] = stats["si_sdr"] - stats["si_sdr_input"]
+        return stats
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        """Log, plot one validation clip, checkpoint (best = lowest valid loss), write the test metrics."""
+        if stage == sb.Stage.TRAIN:
+            self.train_stats = {"loss": stage_loss}
+            return
+        stats = self.stage_metrics(stage_loss)
+        if stage == sb.Stage.VALID:
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.hparams.train_logger.log_stats(
+                stats_meta={"epoch": epoch, "lr": lr}, train_stats=self.train_stats, valid_stats=stats
+            )
+            if if_main_process():
+                self.plot(Path(self.hparams.plot_folder) / f"epoch_{epoch:03d}.png", epoch)
+            self.checkpointer.save_and_keep_only(meta={"loss": stage_loss}, min_keys=["loss"])
+        else:
+            self.hparams.train_logger.log_stats(
+                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current}, test_stats=stats
+            )
+            if if_main_process():
+                Path(self.hparams.metrics_file).write_text(json.dumps(stats, indent=2))
+
+    def plot(self, path, epoch):
+        """PNG of one validation clip: input, enhanced, clean (compressed magnitudes) and the mask."""
+        hop = self.hparams.model.stft.hop_length / self.hparams.sample_rate
+        plot_spectrograms(path, self.plot_example, hop_seconds=hop, title=f"epoch {epoch}")

@@ -1,0 +1,196 @@
+"""Enhancement models on top of the MAE encoder: a small per-frame head, resynthesis with the noisy phase.
+
+:class:`EnhancementModel` maps a noisy waveform to an enhanced one. The encoder of a
+:class:`~maese.models.mae.SpectrogramMAE` sees the whole (unmasked) compressed magnitude; its
+frame-level embeddings (one per patch column, repeated over the ``pt`` frames of a patch) are
+projected and concatenated with the noisy compressed magnitude, which keeps the fine time-frequency
+resolution, and a small 1-D convolutional head over time predicts per frame either
+
+- ``mask``: a T-F mask bounded in ``[0, mask_max]`` (``mask_max * sigmoid``) on the noisy magnitude, or
+- ``mapping``: the compressed clean magnitude directly.
+
+Resynthesis keeps the noisy phase (ISTFT). The MAE sees ``freq_bins`` bins (256: Nyquist dropped);
+the Nyquist bin is scaled by the mask of the last bin (``mask``) or set to zero (``mapping``).
+"""
+
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+import torch
+from speechbrain.utils.checkpoints import Checkpointer
+from torch import nn
+
+HEAD_TARGETS = ("mask", "mapping")
+FREEZE_MODES = ("frozen", "full", "top_k")
+
+
+class EnhancementOutput(NamedTuple):
+    """What :meth:`EnhancementModel.forward` returns.
+
+    wav : ``[B, time]`` enhanced waveform (same length as the input).
+    estimate : ``[B, T, freq_bins]`` compressed magnitude of the estimate (the loss compares it with
+        the compressed clean magnitude).
+    noisy : ``[B, T, freq_bins]`` compressed noisy magnitude (the model's input).
+    mask : ``[B, T, freq_bins]`` the mask (``head_target: mask``), else ``None``.
+    """
+
+    wav: torch.Tensor
+    estimate: torch.Tensor
+    noisy: torch.Tensor
+    mask: Optional[torch.Tensor]
+
+
+class ConvHead(nn.Module):
+    """Per-frame head: frame embeddings (projected) + noisy magnitude -> ``freq_bins`` outputs.
+
+    ``Linear(embed -> proj_dim)``, then ``num_layers`` Conv1d over time (``kernel_size``, GELU) of
+    width ``hidden`` and a 1x1 Conv1d to ``freq_bins``. The last layer starts at zero, so a mask head
+    starts at ``mask_max / 2`` everywhere.
+
+    Arguments
+    ---------
+    embed_dim : int
+        Width of the encoder's frame embeddings.
+    freq_bins : int
+    proj_dim, hidden, kernel_size, num_layers : int
+    """
+
+    def __init__(self, embed_dim, freq_bins, proj_dim=128, hidden=256, kernel_size=5, num_layers=2):
+        super().__init__()
+        self.proj = nn.Linear(embed_dim, proj_dim)
+        layers, width = [], proj_dim + freq_bins
+        for _ in range(num_layers):
+            layers += [nn.Conv1d(width, hidden, kernel_size, padding=kernel_size // 2), nn.GELU()]
+            width = hidden
+        self.body = nn.Sequential(*layers)
+        self.out = nn.Conv1d(width, freq_bins, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, frames, spec):
+        """``frames [B, T, embed_dim]``, ``spec [B, T, freq_bins]`` -> ``[B, T, freq_bins]`` (unbounded)."""
+        x = torch.cat([self.proj(frames), spec], dim=-1).transpose(1, 2)
+        return self.out(self.body(x)).transpose(1, 2)
+
+
+class EnhancementModel(nn.Module):
+    """Noisy waveform -> enhanced waveform: MAE encoder (no masking) + :class:`ConvHead`.
+
+    Arguments
+    ---------
+    encoder : SpectrogramMAE
+        Only its encoder runs; the decoder is kept (frozen, unused) so that pre-training checkpoints
+        load as they are.
+    stft : maese.features.STFT
+    compression : maese.features.Compression
+    freq_bins : int
+        Bins the encoder sees (the lowest ones); 256 for a 512-point FFT.
+    head_target : str
+        ``mask`` or ``mapping`` (see the module docstring).
+    mask_max : float
+        Upper bound of the mask (``mask`` only).
+    freeze : str
+        ``frozen`` (encoder fixed), ``full`` (all trainable) or ``top_k`` (the top ``unfreeze_top_k``
+        encoder blocks and the final norm trainable; patch embedding and lower blocks fixed).
+    unfreeze_top_k : int
+    proj_dim, hidden, kernel_size, num_layers : int
+        Head sizes (:class:`ConvHead`).
+    """
+
+    def __init__(self, encoder, stft, compression, freq_bins=256, head_target="mask", mask_max=1.0,
+                 freeze="full", unfreeze_top_k=0, proj_dim=128, hidden=256, kernel_size=5, num_layers=2):
+        super().__init__()
+        if head_target not in HEAD_TARGETS:
+            raise ValueError(f"head_target: unknown value {head_target!r}; use one of {list(HEAD_TARGETS)}.")
+        if not 0 < freq_bins <= stft.n_freq:
+            raise ValueError(f"freq_bins must be in [1, {stft.n_freq}], got {freq_bins}.")
+        self.encoder = encoder
+        self.stft = stft
+        self.compression = compression
+        self.freq_bins = freq_bins
+        self.head_target = head_target
+        self.mask_max = float(mask_max)
+        self.head = ConvHead(encoder.frame_embedding_dim(freq_bins), freq_bins, proj_dim, hidden, kernel_size,
+                             num_layers)
+        self.set_trainable(freeze, unfreeze_top_k)
+
+    def set_trainable(self, freeze, unfreeze_top_k=0):
+        """Set ``requires_grad`` of the encoder's parameters by ``freeze`` (see the class docstring)."""
+        depth = len(self.encoder.encoder_blocks)
+        if freeze not in FREEZE_MODES:
+            raise ValueError(f"freeze: unknown value {freeze!r}; use one of {list(FREEZE_MODES)}.")
+        if freeze == "top_k" and not 0 <= unfreeze_top_k <= depth:
+            raise ValueError(f"unfreeze_top_k must be in [0, {depth}] (encoder blocks), got {unfreeze_top_k}.")
+        self.encoder.requires_grad_(freeze == "full")
+        if freeze == "top_k" and unfreeze_top_k > 0:
+            for block in self.encoder.encoder_blocks[depth - unfreeze_top_k:]:
+                block.requires_grad_(True)
+            self.encoder.encoder_norm.requires_grad_(True)
+        for name in ("decoder_embed", "decoder_blocks", "decoder_norm", "decoder_pred"):
+            getattr(self.encoder, name).requires_grad_(False)
+        self.encoder.mask_token.requires_grad_(False)
+
+    def features(self, wav):
+        """``[B, time]`` -> (complex STFT ``[B, T, n_freq]``, compressed magnitude ``[B, T, freq_bins]``)."""
+        spec = self.stft(wav)
+        return spec, self.compression.compress(spec.abs()[..., : self.freq_bins])
+
+    def forward(self, noisy):
+        """Enhance ``noisy [B, time]``; returns an :class:`EnhancementOutput`."""
+        spec, inputs = self.features(noisy)
+        out = self.head(self.encoder.encode(inputs, level="frame"), inputs)
+        if self.head_target == "mask":
+            mask = self.mask_max * torch.sigmoid(out)
+            estimate = self.compression.compress(mask * spec.abs()[..., : self.freq_bins])
+            enhanced = spec * self._full_band(mask, mask[..., -1:])
+        else:
+            mask, estimate = None, out
+            magnitude = self.compression.decompress(out)
+            enhanced = torch.polar(self._full_band(magnitude, torch.zeros_like(magnitude[..., :1])), spec.angle())
+        return EnhancementOutput(self.stft.inverse(enhanced, noisy.shape[-1]), estimate, inputs, mask)
+
+    def _full_band(self, values, edge):
+        """``[B, T, freq_bins]`` -> ``[B, T, n_freq]``, the missing top bins filled with ``edge [B, T, 1]``."""
+        missing = self.stft.n_freq - self.freq_bins
+        return torch.cat([values, edge.expand(-1, -1, missing)], dim=-1) if missing else values
+
+
+def find_pretrained_checkpoint(pretrain_save_folder):
+    """Path of ``model.ckpt`` in the best (lowest valid ``loss``) checkpoint of a pre-training ``save`` folder.
+
+    Raises
+    ------
+    FileNotFoundError naming the folder when it holds no such checkpoint.
+    """
+    folder = Path(pretrain_save_folder)
+    best = Checkpointer(folder).find_checkpoint(min_key="loss") if folder.is_dir() else None
+    if best is None or "model" not in best.paramfiles:
+        raise FileNotFoundError(
+            f"pretrained_folder {folder}: no pre-training checkpoint found (expected CKPT*/model.ckpt with a "
+            "valid loss). Run the pre-training stage first, or point pretrained_folder at its save/ folder."
+        )
+    return best.paramfiles["model"]
+
+
+def load_pretrained_encoder(model, pretrain_save_folder):
+    """Load the best pre-training checkpoint of ``pretrain_save_folder`` into ``model.encoder``.
+
+    Arguments
+    ---------
+    model : EnhancementModel
+    pretrain_save_folder : str or Path
+        The ``save`` folder of a pre-training experiment.
+
+    Returns
+    -------
+    Path of the checkpoint file loaded.
+    """
+    path = find_pretrained_checkpoint(pretrain_save_folder)
+    state = torch.load(path, map_location="cpu")
+    try:
+        model.encoder.load_state_dict(state)
+    except RuntimeError as err:
+        raise ValueError(
+            f"{path} does not fit the model (model_size and patch size must match the pre-training): {err}"
+        ) from err
+    return path

@@ -1,0 +1,88 @@
+"""maese.brains.finetune: on-the-fly pairs (levels, alignment), paired crops, SI-SDR, hparam checks."""
+
+import pytest
+import torch
+
+from maese.acoustics import snr_db
+from maese.audio import save_audio
+from maese.augment import AddNoise, Reverberate
+from maese.brains.finetune import check_finetune_hparams, make_pairs, paired_crops, si_sdr
+from maese.hparams import HparamError
+
+GOOD = dict(enhance_task="denoise", init="scratch", paired_fraction=0.1, min_paired_utterances=5,
+            head_target="mask", mask_max=1.0, freeze="full", unfreeze_top_k=0, si_sdr_weight=0.0,
+            segment_seconds=2.0, examples_per_epoch=16, pretrained_folder=None)
+
+
+def rir_file(tmp_path, peak, tail=0.0):
+    """An RIR with its direct path ``peak`` at sample 40 and an optional decaying tail."""
+    rir = torch.zeros(2000)
+    rir[40] = peak
+    rir[41:] = tail * torch.randn(1959, generator=torch.Generator().manual_seed(0)) * torch.exp(-torch.arange(1959) / 300)
+    path = tmp_path / f"rir_{peak}_{tail}.wav"
+    save_audio(path, rir, 16000, subtype="FLOAT")
+    return path
+
+
+def test_dereverb_target_is_the_direct_path_of_the_input(tmp_path):
+    clean = torch.randn(2, 8000, generator=torch.Generator().manual_seed(1)) * 0.1
+    ones = torch.ones(2)
+    dry_only = Reverberate([rir_file(tmp_path, -0.7)], preserve_level=False, seed=0)
+    noisy, target = make_pairs(dry_only, clean, ones, torch.Generator().manual_seed(0))
+    assert torch.allclose(target, -0.7 * clean)
+    assert torch.allclose(noisy, target, atol=1e-5), "a pure direct path: input and target must coincide"
+    wet = Reverberate([rir_file(tmp_path, 0.5, tail=0.05)], preserve_level=False, seed=0)
+    noisy, target = make_pairs(wet, clean, ones, torch.Generator().manual_seed(0))
+    assert torch.allclose(target, 0.5 * clean)
+    assert (snr_db(target, noisy - target) < 20).all(), "the tail must be in the input only"
+    with pytest.raises(ValueError, match="preserve_level=True"):
+        make_pairs(Reverberate([rir_file(tmp_path, 1.0)], preserve_level=True), clean, ones, None)
+
+
+def test_denoise_target_is_the_clean_input(tmp_path):
+    noise = tmp_path / "noise.wav"
+    save_audio(noise, torch.randn(16000) * 0.05, 16000)
+    clean = torch.randn(3, 8000) * 0.1
+    noisy, target = make_pairs(AddNoise([noise], snr_range=(5.0, 5.0)), clean, torch.ones(3), torch.Generator())
+    assert torch.equal(target, clean)
+    for c, n in zip(clean, noisy):
+        assert snr_db(c, n - c) == pytest.approx(5.0, abs=0.01)
+
+
+def test_paired_crops_cut_the_same_window():
+    noisy = torch.arange(1.0, 1001.0).repeat(4, 1)
+    lengths = torch.tensor([1.0, 0.5, 0.3, 1.0])
+    a, b = paired_crops(noisy, 2 * noisy, lengths, 200, torch.Generator().manual_seed(0))
+    assert a.shape == b.shape == (4, 200)
+    assert torch.equal(b, 2 * a)
+    assert (a[:, 1:] - a[:, :-1] == 1).all() and (a[1] <= 500).all()
+
+
+def test_si_sdr_is_scale_invariant_and_ignores_padding():
+    target = torch.randn(2, 4000, generator=torch.Generator().manual_seed(0))
+    estimate = target + 0.1 * torch.randn(2, 4000, generator=torch.Generator().manual_seed(1))
+    value = si_sdr(estimate, target, torch.ones(2))
+    t, e = target - target.mean(1, keepdim=True), estimate - estimate.mean(1, keepdim=True)
+    proj = (e * t).sum(1, keepdim=True) / t.pow(2).sum(1, keepdim=True) * t
+    expected = 10 * torch.log10(proj.pow(2).sum(1) / (e - proj).pow(2).sum(1))
+    assert torch.allclose(value, expected, atol=1e-3)
+    assert torch.allclose(si_sdr(3 * estimate, target, torch.ones(2)), value, atol=1e-3)
+    padded_e, padded_t = torch.nn.functional.pad(estimate, (0, 4000)), torch.nn.functional.pad(target, (0, 4000))
+    padded_e[:, 4000:] = 1.0  # garbage past the true length
+    assert torch.allclose(si_sdr(padded_e, padded_t, torch.full((2,), 0.5)), value, atol=1e-3)
+
+
+@pytest.mark.parametrize("key, value", [("enhance_task", "separate"), ("init", "random"), ("paired_fraction", 0.0),
+                                        ("paired_fraction", 1.5), ("freeze", "half"), ("si_sdr_weight", -1),
+                                        ("examples_per_epoch", 0), ("min_paired_utterances", 0)])
+def test_bad_values_name_the_key(key, value):
+    check_finetune_hparams(GOOD)
+    with pytest.raises(HparamError, match=f"hparam {key}: got"):
+        check_finetune_hparams({**GOOD, key: value})
+
+
+def test_missing_pretraining_names_the_folder(tmp_path):
+    with pytest.raises(HparamError, match="hparam pretrained_folder: got None"):
+        check_finetune_hparams({**GOOD, "init": "pretrained"})
+    with pytest.raises(HparamError, match=f"pretrained_folder.*{tmp_path / 'none'}"):
+        check_finetune_hparams({**GOOD, "init": "pretrained", "pretrained_folder": str(tmp_path / "none")})

@@ -1,0 +1,142 @@
+"""maese.models.heads: shapes, bounded mask, freezing, pre-trained encoder loading, resynthesis."""
+
+import pytest
+import torch
+from speechbrain.utils.checkpoints import Checkpointer
+
+from maese.features import STFT, get_compression
+from maese.models.heads import EnhancementModel, find_pretrained_checkpoint, load_pretrained_encoder
+from maese.models.mae import SpectrogramMAE
+
+
+def make_model(**kwargs):
+    torch.manual_seed(0)
+    return EnhancementModel(SpectrogramMAE.from_preset("tiny"), STFT(), get_compression("log1p"),
+                            proj_dim=16, hidden=16, **kwargs)
+
+
+def randomize_output_layer(model, scale=3.0):
+    """The head's last layer starts at zero; give it weights so that outputs vary."""
+    with torch.no_grad():
+        model.head.out.weight.normal_(0, scale)
+        model.head.out.bias.normal_(0, scale)
+
+
+def snr_db(reference, estimate):
+    return float(10 * torch.log10(reference.pow(2).sum() / (reference - estimate).pow(2).sum()))
+
+
+@pytest.mark.parametrize("head_target", ["mask", "mapping"])
+@pytest.mark.parametrize("num_samples", [1000, 16001, 23457])
+def test_shapes_for_odd_lengths(head_target, num_samples):
+    model = make_model(head_target=head_target)
+    out = model(torch.randn(2, num_samples) * 0.1)
+    frames = model.stft.num_frames(num_samples)
+    assert out.wav.shape == (2, num_samples)
+    assert out.estimate.shape == out.noisy.shape == (2, frames, 256)
+    assert (out.mask is None) == (head_target == "mapping")
+    assert torch.isfinite(out.wav).all()
+
+
+@pytest.mark.parametrize("mask_max", [1.0, 2.0])
+def test_mask_is_bounded(mask_max):
+    model = make_model(mask_max=mask_max)
+    randomize_output_layer(model, scale=10.0)
+    mask = model(torch.randn(3, 8000)).mask
+    assert mask.min() >= 0 and mask.max() <= mask_max
+    assert mask.max() > 0.9 * mask_max and mask.min() < 0.1 * mask_max, "the test needs a spread of mask values"
+
+
+def train_step(model):
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=0.1)
+    randomize_output_layer(model, 0.1)
+    out = model(torch.randn(2, 8000) * 0.1)
+    (out.estimate - 1.0).abs().mean().backward()
+    optimizer.step()
+
+
+def test_frozen_encoder_is_unchanged_by_a_step_while_the_head_learns():
+    model = make_model(freeze="frozen")
+    encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    head = {k: v.clone() for k, v in model.head.state_dict().items()}
+    train_step(model)
+    assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder.items())
+    assert any(not torch.equal(v, model.head.state_dict()[k]) for k, v in head.items())
+
+
+def test_full_finetuning_updates_the_encoder_but_never_the_decoder():
+    model = make_model(freeze="full")
+    before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    train_step(model)
+    after = model.encoder.state_dict()
+    changed = {k for k, v in before.items() if not torch.equal(v, after[k])}
+    assert any(k.startswith("encoder_blocks.0.") for k in changed) and "patch_embed.weight" in changed
+    assert not [k for k in changed if k.startswith("decoder") or k == "mask_token"]
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_top_k_unfreezes_exactly_k_blocks(k):
+    model = make_model(freeze="top_k", unfreeze_top_k=k)
+    trainable = [all(p.requires_grad for p in b.parameters()) for b in model.encoder.encoder_blocks]
+    frozen = [not any(p.requires_grad for p in b.parameters()) for b in model.encoder.encoder_blocks]
+    depth = len(trainable)
+    assert trainable == [i >= depth - k for i in range(depth)]
+    assert frozen == [i < depth - k for i in range(depth)]
+    assert not any(p.requires_grad for p in model.encoder.patch_embed.parameters())
+    assert all(p.requires_grad for p in model.head.parameters())
+
+
+def test_bad_freeze_values_name_the_option():
+    with pytest.raises(ValueError, match="unfreeze_top_k must be in \\[0, 2\\]"):
+        make_model(freeze="top_k", unfreeze_top_k=3)
+    with pytest.raises(ValueError, match="freeze: unknown value 'some'"):
+        make_model(freeze="some")
+    with pytest.raises(ValueError, match="head_target: unknown value"):
+        make_model(head_target="complex")
+
+
+def save_pretraining(folder, losses):
+    """Checkpoints of differently initialised tiny MAEs with these valid losses; returns their state dicts."""
+    states = []
+    for seed, loss in enumerate(losses):
+        torch.manual_seed(100 + seed)
+        mae = SpectrogramMAE.from_preset("tiny")
+        Checkpointer(folder, {"model": mae}).save_checkpoint(meta={"loss": loss}, name=f"run{seed}")
+        states.append({k: v.clone() for k, v in mae.state_dict().items()})
+    return states
+
+
+def test_loading_the_best_pretrained_checkpoint_sets_the_encoder(tmp_path):
+    states = save_pretraining(tmp_path / "save", [0.5, 0.2, 0.9])
+    model = make_model()
+    assert not torch.equal(model.encoder.patch_embed.weight, states[1]["patch_embed.weight"])
+    path = load_pretrained_encoder(model, tmp_path / "save")
+    assert path.parent.name == "CKPT+run1"
+    for key, value in model.encoder.state_dict().items():
+        assert torch.equal(value, states[1][key]), key
+
+
+def test_missing_or_mismatched_pretraining_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"pretrained_folder {tmp_path / 'nowhere'}"):
+        find_pretrained_checkpoint(tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no pre-training checkpoint"):
+        load_pretrained_encoder(make_model(), tmp_path / "empty")
+    torch.manual_seed(0)
+    Checkpointer(tmp_path / "small", {"model": SpectrogramMAE.from_preset("small")}).save_checkpoint(meta={"loss": 1.0})
+    with pytest.raises(ValueError, match="model_size and patch size must match"):
+        load_pretrained_encoder(make_model(), tmp_path / "small")
+
+
+def test_all_ones_mask_resynthesizes_the_input():
+    model = make_model()
+    with torch.no_grad():
+        model.head.out.bias.fill_(100.0)  # sigmoid(100) == 1 in float32
+    noisy = torch.randn(2, 16000) * 0.1
+    with torch.no_grad():
+        out = model(noisy)
+    assert torch.all(out.mask == 1.0)
+    assert snr_db(noisy, out.wav) > 40
+
