@@ -66,13 +66,9 @@ def prepare_finetune(hparams):
     )
 
 
-def pretrain(hparams, run_opts):
-    """MAE pre-training, then validation metrics of the best checkpoint into ``metrics_file``."""
-    prep = hparams["prep_folder"]
-    train_data = audio_dataset(f"{prep}/pretrain_train.json", hparams["sample_rate"])
-    valid_data = audio_dataset(f"{prep}/pretrain_valid.json", hparams["sample_rate"])
-    hparams["augment"] = hparams["augment"]()
-    brain = MAEPretrainBrain(
+def fit_and_validate(brain_class, hparams, run_opts, train_data, valid_data):
+    """Train a Brain with the recipe's usual hparams, then score its best checkpoint on ``valid_data``."""
+    brain = brain_class(
         modules=hparams["modules"],
         opt_class=hparams["opt_class"],
         hparams=hparams,
@@ -87,6 +83,15 @@ def pretrain(hparams, run_opts):
         valid_loader_kwargs=hparams["valid_dataloader_opts"],
     )
     brain.evaluate(valid_data, min_key="loss", test_loader_kwargs=hparams["valid_dataloader_opts"])
+
+
+def pretrain(hparams, run_opts):
+    """MAE pre-training, then validation metrics of the best checkpoint into ``metrics_file``."""
+    prep = hparams["prep_folder"]
+    train_data = audio_dataset(f"{prep}/pretrain_train.json", hparams["sample_rate"])
+    valid_data = audio_dataset(f"{prep}/pretrain_valid.json", hparams["sample_rate"])
+    hparams["augment"] = hparams["augment"]()
+    fit_and_validate(MAEPretrainBrain, hparams, run_opts, train_data, valid_data)
 
 
 def finetune(hparams, run_opts):
@@ -97,21 +102,7 @@ def finetune(hparams, run_opts):
     hparams["distortion"] = hparams["distortion"]()
     if hparams["init"] == "pretrained":
         logger.info("Encoder from %s", load_pretrained_encoder(hparams["model"], hparams["pretrained_folder"]))
-    brain = EnhanceFinetuneBrain(
-        modules=hparams["modules"],
-        opt_class=hparams["opt_class"],
-        hparams=hparams,
-        run_opts=run_opts,
-        checkpointer=hparams["checkpointer"],
-    )
-    brain.fit(
-        hparams["epoch_counter"],
-        train_data,
-        valid_data,
-        train_loader_kwargs=hparams["train_dataloader_opts"],
-        valid_loader_kwargs=hparams["valid_dataloader_opts"],
-    )
-    brain.evaluate(valid_data, min_key="loss", test_loader_kwargs=hparams["valid_dataloader_opts"])
+    fit_and_validate(EnhanceFinetuneBrain, hparams, run_opts, train_data, valid_data)
     best = hparams["checkpointer"].find_checkpoint(min_key="loss")
     run_on_main(enhance_splits, args=[hparams, str(best.path)])
 
