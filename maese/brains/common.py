@@ -1,6 +1,12 @@
-"""Pieces shared by the Brains: a checkpointed random generator and fixed-length random crops."""
+"""Pieces shared by the Brains: logging/checkpointing at stage ends, a checkpointed random generator,
+fixed-length random crops."""
 
+import json
+from pathlib import Path
+
+import speechbrain as sb
 import torch
+from speechbrain.utils.distributed import if_main_process
 from speechbrain.utils.checkpoints import mark_as_loader, mark_as_saver, register_checkpoint_hooks
 
 
@@ -49,3 +55,32 @@ def random_crops(wav, lengths, num_samples, generator):
     starts = (torch.rand(wav.shape[0], generator=generator) * (max_start + 1)).long()
     index = starts.to(wav.device).unsqueeze(1) + torch.arange(num_samples, device=wav.device)
     return torch.gather(wav, 1, index)
+
+
+class LoggedBrain(sb.Brain):
+    """A Brain that logs, plots and checkpoints at the end of each stage.
+
+    Subclasses provide ``stage_metrics(loss) -> dict``, ``plot(path, epoch)`` and set ``plot_example``
+    during evaluation; hparams hold ``train_logger``, ``plot_folder``, ``metrics_file`` and ``epoch_counter``.
+    """
+
+    def on_stage_end(self, stage, stage_loss, epoch=None):
+        """Log, plot one validation clip, checkpoint (best = lowest valid loss), write the test metrics."""
+        if stage == sb.Stage.TRAIN:
+            self.train_stats = {"loss": stage_loss}
+            return
+        stats = self.stage_metrics(stage_loss)
+        if stage == sb.Stage.VALID:
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.hparams.train_logger.log_stats(
+                stats_meta={"epoch": epoch, "lr": lr}, train_stats=self.train_stats, valid_stats=stats
+            )
+            if if_main_process() and getattr(self, "plot_example", None) is not None:
+                self.plot(Path(self.hparams.plot_folder) / f"epoch_{epoch:03d}.png", epoch)
+            self.checkpointer.save_and_keep_only(meta={"loss": stage_loss}, min_keys=["loss"])
+        else:
+            self.hparams.train_logger.log_stats(
+                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current}, test_stats=stats
+            )
+            if if_main_process():
+                Path(self.hparams.metrics_file).write_text(json.dumps(stats, indent=2))

@@ -16,8 +16,6 @@ utterances with replacement, so runs with any ``paired_fraction`` take the same 
 Validation uses the corpus' fixed pairs of the task, whole utterances.
 """
 
-import json
-from pathlib import Path
 
 import numpy as np
 import speechbrain as sb
@@ -27,11 +25,10 @@ from pystoi import stoi
 from speechbrain.dataio.sampler import ReproducibleRandomSampler
 from speechbrain.nnet.losses import cal_si_snr
 from speechbrain.utils.data_pipeline import provides, takes
-from speechbrain.utils.distributed import if_main_process
 
 from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
-from maese.brains.common import CheckpointedGenerator, random_crops
+from maese.brains.common import CheckpointedGenerator, LoggedBrain, random_crops
 from maese.dataio import audio_dataset
 from maese.hparams import HparamError, require
 from maese.models.heads import FREEZE_MODES, HEAD_TARGETS, find_pretrained_checkpoint
@@ -124,7 +121,7 @@ def pesq_stoi(estimate, target, sample_rate):
     return {"pesq": pesq(sample_rate, target, estimate, "wb"), "stoi": stoi(target, estimate, sample_rate)}
 
 
-class EnhanceFinetuneBrain(sb.Brain):
+class EnhanceFinetuneBrain(LoggedBrain):
     """Trains ``modules.model`` (an EnhancementModel) on pairs made on the fly; the same Brain for scratch.
 
     hparams used: ``model`` (the unwrapped module), ``distortion`` (from :func:`make_distortion`),
@@ -225,27 +222,6 @@ class EnhanceFinetuneBrain(sb.Brain):
         stats.update({k: float(np.mean(v)) for k, v in self.metric_values.items()})
         stats["si_sdr_improvement"] = stats["si_sdr"] - stats["si_sdr_input"]
         return stats
-
-    def on_stage_end(self, stage, stage_loss, epoch=None):
-        """Log, plot one validation clip, checkpoint (best = lowest valid loss), write the test metrics."""
-        if stage == sb.Stage.TRAIN:
-            self.train_stats = {"loss": stage_loss}
-            return
-        stats = self.stage_metrics(stage_loss)
-        if stage == sb.Stage.VALID:
-            lr = self.optimizer.param_groups[0]["lr"]
-            self.hparams.train_logger.log_stats(
-                stats_meta={"epoch": epoch, "lr": lr}, train_stats=self.train_stats, valid_stats=stats
-            )
-            if if_main_process():
-                self.plot(Path(self.hparams.plot_folder) / f"epoch_{epoch:03d}.png", epoch)
-            self.checkpointer.save_and_keep_only(meta={"loss": stage_loss}, min_keys=["loss"])
-        else:
-            self.hparams.train_logger.log_stats(
-                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current}, test_stats=stats
-            )
-            if if_main_process():
-                Path(self.hparams.metrics_file).write_text(json.dumps(stats, indent=2))
 
     def plot(self, path, epoch):
         """PNG of one validation clip: input, enhanced, clean (compressed magnitudes) and the mask."""

@@ -5,14 +5,11 @@ stack (``y' = A(y)``), take compressed STFT magnitudes of both, mask patches of 
 MAE to output the magnitudes of ``y``, masked and visible patches weighted by hparams.
 """
 
-import json
-from pathlib import Path
 
 import speechbrain as sb
 import torch
-from speechbrain.utils.distributed import if_main_process
 
-from maese.brains.common import CheckpointedGenerator, random_crops
+from maese.brains.common import CheckpointedGenerator, LoggedBrain, random_crops
 from maese.hparams import require
 from maese.masking import make_mask, patch_grid, patchify, unpatchify
 from maese.plots import plot_spectrograms
@@ -34,7 +31,7 @@ def check_pretrain_hparams(hparams):
     require(hparams, "segment_seconds", lambda v: v > 0, "a positive number of seconds")
 
 
-class MAEPretrainBrain(sb.Brain):
+class MAEPretrainBrain(LoggedBrain):
     """Pre-trains ``modules.model`` (a :class:`maese.models.mae.SpectrogramMAE`).
 
     hparams used: ``stft``, ``compression``, ``freq_bins``, ``segment_seconds``, ``sample_rate``, ``augment`` (a Stack),
@@ -131,27 +128,6 @@ class MAEPretrainBrain(sb.Brain):
         if stats.get("masked_meanpatch_l1"):
             stats["masked_vs_meanpatch"] = stats["masked_recon_l1"] / stats["masked_meanpatch_l1"]
         return stats
-
-    def on_stage_end(self, stage, stage_loss, epoch=None):
-        """Log, plot one validation clip, checkpoint (best = lowest valid loss), write test metrics."""
-        if stage == sb.Stage.TRAIN:
-            self.train_stats = {"loss": stage_loss}
-            return
-        stats = self.stage_metrics(stage_loss)
-        if stage == sb.Stage.VALID:
-            lr = self.optimizer.param_groups[0]["lr"]
-            self.hparams.train_logger.log_stats(
-                stats_meta={"epoch": epoch, "lr": lr}, train_stats=self.train_stats, valid_stats=stats
-            )
-            if if_main_process() and self.plot_example is not None:
-                self.plot(Path(self.hparams.plot_folder) / f"epoch_{epoch:03d}.png", epoch)
-            self.checkpointer.save_and_keep_only(meta={"loss": stage_loss}, min_keys=["loss"])
-        else:
-            self.hparams.train_logger.log_stats(
-                stats_meta={"Epoch loaded": self.hparams.epoch_counter.current}, test_stats=stats
-            )
-            if if_main_process():
-                Path(self.hparams.metrics_file).write_text(json.dumps(stats, indent=2))
 
     def plot(self, path, epoch):
         """PNG of one validation clip: augmented input, mask, reconstruction, target."""
