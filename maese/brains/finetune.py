@@ -16,7 +16,6 @@ utterances with replacement, so runs with any ``paired_fraction`` take the same 
 Validation uses the corpus' fixed pairs of the task, whole utterances.
 """
 
-
 import numpy as np
 import speechbrain as sb
 import torch
