@@ -92,20 +92,12 @@ class Plan:
         return json.loads(json.dumps(identity))  # tuples -> lists, as read back from JSON
 
 
-def split_by_variant(voices, ood_fraction, seed):
-    """Disjoint (train, ood) voice lists: whole eSpeak variants (timbres) are held out, in every language."""
-    variants = sorted({v.variant for v in voices})
-    count = min(max(1, round(ood_fraction * len(variants))), len(variants) - 1)
-    held_out = set(np.random.default_rng([seed, SPLIT_STAGE]).choice(variants, count, replace=False))
-    return [v for v in voices if v.variant not in held_out], [v for v in voices if v.variant in held_out]
-
-
 def make_plan(size, seed):
     """The :class:`Plan` of a corpus of ``size`` built with ``seed`` (a non-negative integer)."""
     config = corpus_size(size)
     if int(seed) != seed or seed < 0:
         raise ValueError(f"The corpus seed must be a non-negative integer, got {seed!r}.")
-    train_voices, ood_voices = split_by_variant(speech.voice_pool(), config.ood_voice_fraction, seed)
+    train_voices, ood_voices = speech.split_voices(speech.voice_pool(), config.ood_voice_fraction, [seed, SPLIT_STAGE])
     train_families, ood_families = noise.split_families()
     return Plan(size, int(seed), config, {"train": train_voices, "ood": ood_voices},
                 {"train": train_families, "ood": ood_families})

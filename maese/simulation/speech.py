@@ -19,7 +19,6 @@ import html
 import itertools
 import math
 import os
-import random
 import shutil
 import tempfile
 import threading
@@ -302,23 +301,26 @@ def voice_pool(variants=VARIANTS):
     return [VoiceSpec(language, variant) for language in languages for variant in sorted(variants)]
 
 
-def split_voices(voices, ood_fraction=0.2, seed=0):
-    """Split ``voices`` into disjoint (train, out-of-domain) lists, deterministic for ``seed``.
+def split_voices(voices, ood_fraction=0.25, seed=0):
+    """Disjoint (train, out-of-domain) voice lists that hold out whole eSpeak variants (timbres).
 
-    English and non-English voices are split separately, each with at least one voice on
-    either side when it has two or more, so both splits contain English voices.
+    A held-out variant leaves training in every language, so no out-of-domain voice shares its
+    timbre with a training voice; both sides keep every language, English included.
+
+    Arguments
+    ---------
+    voices : list of VoiceSpec
+    ood_fraction : float
+        Share of the variants held out (at least one, never all).
+    seed : int or sequence of int
+        Seed of ``np.random.default_rng``.
     """
-    rng = random.Random(seed)
-    train, ood = [], []
-    unique = sorted(set(voices))
-    for group in ([v for v in unique if v.text_language == "en"], [v for v in unique if v.text_language != "en"]):
-        rng.shuffle(group)
-        n_ood = round(ood_fraction * len(group))
-        if 0 < ood_fraction < 1 and len(group) >= 2:
-            n_ood = min(max(n_ood, 1), len(group) - 1)
-        ood += group[:n_ood]
-        train += group[n_ood:]
-    return sorted(train), sorted(ood)
+    variants = sorted({v.variant for v in voices})
+    if len(variants) < 2:
+        raise ValueError(f"Need at least 2 voice variants to split, got {variants}.")
+    count = min(max(1, round(ood_fraction * len(variants))), len(variants) - 1)
+    held_out = set(np.random.default_rng(seed).choice(variants, count, replace=False))
+    return sorted(v for v in voices if v.variant not in held_out), sorted(v for v in voices if v.variant in held_out)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -104,17 +104,19 @@ def test_voice_pool():
     assert VoiceSpec("en-us", "f3").name == "en-us+f3" and VoiceSpec("pt-br", "m1").text_language == "pt"
 
 
-def test_split_voices_disjoint_deterministic_with_english_on_both_sides():
+def test_split_voices_holds_out_whole_variants_with_english_on_both_sides():
     pool = voice_pool()
-    train, ood = split_voices(pool, ood_fraction=0.2, seed=0)
+    train, ood = split_voices(pool, ood_fraction=0.25, seed=0)
     assert not set(train) & set(ood) and sorted(train + ood) == pool
-    assert 0.15 < len(ood) / len(pool) < 0.25
-    assert (train, ood) == split_voices(list(reversed(pool)), ood_fraction=0.2, seed=0)
-    assert ood != split_voices(pool, ood_fraction=0.2, seed=1)[1]
-    for side in (train, ood):
-        assert any(v.text_language == "en" for v in side) and any(v.text_language != "en" for v in side)
-    tiny_train, tiny_ood = split_voices([EN, VoiceSpec("en-gb", "f1")], ood_fraction=0.01)
+    assert not {v.variant for v in train} & {v.variant for v in ood}, "a variant on both sides"
+    assert {v.language for v in train} == {v.language for v in ood} == {v.language for v in pool}
+    assert len({v.variant for v in ood}) == round(0.25 * len(VARIANTS))
+    assert (train, ood) == split_voices(list(reversed(pool)), ood_fraction=0.25, seed=0)
+    assert ood != split_voices(pool, ood_fraction=0.25, seed=1)[1]
+    tiny_train, tiny_ood = split_voices([EN, VoiceSpec("en-us", "f1")], ood_fraction=0.01)
     assert len(tiny_train) == len(tiny_ood) == 1
+    with pytest.raises(ValueError, match="2 voice variants"):
+        split_voices([EN])
 
 
 def test_sample_params_deterministic_and_in_range():
