@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from maese.acoustics import EPS
+from maese.acoustics import EPS, noise_gain_for_snr
 from maese.audio import check_finite
 
 
@@ -87,6 +87,26 @@ def seeded_generator(seed):
 def is_silent(x):
     """``[batch, time]`` -> ``[batch]`` bool: mean power at or below ``acoustics.EPS``."""
     return x.pow(2).mean(dim=-1) <= EPS
+
+
+def add_at_ratio(y, x, rows, source, ratio_db, mask, applied):
+    """Add ``source`` to the rows ``rows`` of ``y``, ``ratio_db`` below those rows of ``x``, in place.
+
+    Arguments
+    ---------
+    y, x : torch.Tensor ``[batch, time]``: the output being built, and the signal the ratio refers to
+    rows : torch.Tensor ``[n]`` (CPU) indices of the rows to distort
+    source : torch.Tensor ``[n, time]`` on ``x``'s device
+    ratio_db : torch.Tensor ``[n]``: signal-to-source ratio (SNR, SIR)
+    mask : torch.Tensor ``[batch, time]`` valid-sample mask, or None
+    applied : torch.Tensor ``[batch]`` bool (CPU); rows whose source is silent are set to False
+    """
+    on_device = rows.to(x.device)
+    if mask is not None:
+        source = source * mask[on_device]
+    ok = ~is_silent(source)
+    y[on_device] += noise_gain_for_snr(x[on_device], source, ratio_db.to(x)) * ok.unsqueeze(1) * source
+    applied[rows] = ok.cpu()
 
 
 class Distortion:

@@ -4,8 +4,8 @@ import math
 
 import torch
 
-from maese.acoustics import drr_floor_db, noise_gain_for_snr, set_drr
-from maese.augment.base import Distortion, check_range, is_silent, uniform
+from maese.acoustics import drr_floor_db, set_drr
+from maese.augment.base import Distortion, add_at_ratio, check_range, is_silent, uniform
 from maese.augment.reverb import convolve_aligned
 from maese.augment.sources import as_pool
 
@@ -114,12 +114,7 @@ class AddInterferer(Distortion):
                 source = self.speech.segments(speech_index[rows], position[rows], time, tile=False).to(x)
             rirs = self.rirs.clips(rir_index[rows]).to(x)
             rirs = set_drr(rirs, drr[rows].to(x.device), self.sample_rate, self.direct_window_ms)
-            wet = convolve_aligned(source, rirs)
-            if mask is not None:
-                wet = wet * mask[on_device]
-            ok = ~is_silent(wet)
-            y[on_device] += noise_gain_for_snr(x[on_device], wet, sir[rows].to(x)) * ok.unsqueeze(1) * wet
-            applied[rows] = ok.cpu()
+            add_at_ratio(y, x, rows, convolve_aligned(source, rirs), sir[rows], mask, applied)
         params = {
             "applied": applied,
             "sir_db": torch.where(applied, sir, math.inf),

@@ -4,8 +4,7 @@ import math
 
 import torch
 
-from maese.acoustics import noise_gain_for_snr
-from maese.augment.base import Distortion, check_range, is_silent, uniform
+from maese.augment.base import Distortion, add_at_ratio, check_range, is_silent, uniform
 from maese.augment.sources import as_pool
 
 
@@ -52,13 +51,8 @@ class AddNoise(Distortion):
         y = x.clone()
         rows = applied.nonzero().squeeze(1)
         if len(rows):
-            on_device = rows.to(x.device)
             noise = self.pool.segments(index[rows], position[rows], time).to(x)
-            if mask is not None:
-                noise = noise * mask[on_device]
-            ok = ~is_silent(noise)
-            y[on_device] += noise_gain_for_snr(x[on_device], noise, snr[rows].to(x)) * ok.unsqueeze(1) * noise
-            applied[rows] = ok.cpu()
+            add_at_ratio(y, x, rows, noise, snr[rows], mask, applied)
         params = {
             "applied": applied,
             "snr_db": torch.where(applied, snr, math.inf),
