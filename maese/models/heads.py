@@ -79,8 +79,7 @@ class EnhancementModel(nn.Module):
     Arguments
     ---------
     encoder : SpectrogramMAE
-        Only its encoder runs; the decoder is kept (frozen, unused) so that pre-training checkpoints
-        load as they are.
+        Only its encoder runs; the decoder is kept, frozen and unused.
     stft : maese.features.STFT
     compression : maese.features.Compression
     freq_bins : int
@@ -126,8 +125,9 @@ class EnhancementModel(nn.Module):
             for block in self.encoder.encoder_blocks[depth - unfreeze_top_k:]:
                 block.requires_grad_(True)
             self.encoder.encoder_norm.requires_grad_(True)
-        for name in ("decoder_embed", "decoder_blocks", "decoder_norm", "decoder_pred"):
-            getattr(self.encoder, name).requires_grad_(False)
+        for name in ("decoder_embed", "decoder_blocks", "decoder_norm", "decoder_pred", "refiner"):
+            if getattr(self.encoder, name) is not None:
+                getattr(self.encoder, name).requires_grad_(False)
         self.encoder.mask_token.requires_grad_(False)
 
     def features(self, wav):
@@ -172,8 +172,14 @@ def find_pretrained_checkpoint(pretrain_save_folder):
     return best.paramfiles["model"]
 
 
+ENCODER_KEYS = ("patch_embed.", "encoder_blocks.", "encoder_norm.")
+
+
 def load_pretrained_encoder(model, pretrain_save_folder):
-    """Load the best pre-training checkpoint of ``pretrain_save_folder`` into ``model.encoder``.
+    """Load the encoder part of the best pre-training checkpoint of ``pretrain_save_folder`` into ``model.encoder``.
+
+    Only the encoder's weights (patch embedding, blocks, final norm) are taken: the decoder and its
+    pre-training-only parts (e.g. a refiner) never run in fine-tuning.
 
     Arguments
     ---------
@@ -186,11 +192,14 @@ def load_pretrained_encoder(model, pretrain_save_folder):
     Path of the checkpoint file loaded.
     """
     path = find_pretrained_checkpoint(pretrain_save_folder)
-    state = torch.load(path, map_location="cpu")
+    state = {k: v for k, v in torch.load(path, map_location="cpu").items() if k.startswith(ENCODER_KEYS)}
     try:
-        model.encoder.load_state_dict(state)
+        missing, _ = model.encoder.load_state_dict(state, strict=False)
     except RuntimeError as err:
         raise ValueError(
             f"{path} does not fit the model (model_size and patch size must match the pre-training): {err}"
         ) from err
+    missing = [k for k in missing if k.startswith(ENCODER_KEYS)]
+    if missing:
+        raise ValueError(f"{path} lacks encoder weights {missing[:3]}... (is it an MAE pre-training checkpoint?)")
     return path

@@ -5,7 +5,7 @@ import torch
 from speechbrain.utils.checkpoints import Checkpointer
 
 from maese.features import STFT, get_compression
-from maese.models.heads import EnhancementModel, find_pretrained_checkpoint, load_pretrained_encoder
+from maese.models.heads import ENCODER_KEYS, EnhancementModel, find_pretrained_checkpoint, load_pretrained_encoder
 from maese.models.mae import SpectrogramMAE
 
 
@@ -111,10 +111,24 @@ def test_loading_the_best_pretrained_checkpoint_sets_the_encoder(tmp_path):
     states = save_pretraining(tmp_path / "save", [0.5, 0.2, 0.9])
     model = make_model()
     assert not torch.equal(model.encoder.patch_embed.weight, states[1]["patch_embed.weight"])
+    decoder_before = model.encoder.decoder_pred.weight.clone()
     path = load_pretrained_encoder(model, tmp_path / "save")
     assert path.parent.name == "CKPT+run1"
-    for key, value in model.encoder.state_dict().items():
-        assert torch.equal(value, states[1][key]), key
+    loaded = [key for key in model.encoder.state_dict() if key.startswith(ENCODER_KEYS)]
+    assert len(loaded) > 10
+    for key in loaded:
+        assert torch.equal(model.encoder.state_dict()[key], states[1][key]), key
+    assert torch.equal(model.encoder.decoder_pred.weight, decoder_before)  # the decoder never runs here
+
+
+def test_a_pretraining_with_a_refiner_loads_into_an_encoder_without_one(tmp_path):
+    torch.manual_seed(3)
+    mae = SpectrogramMAE.from_preset("tiny", refine_channels=4)
+    Checkpointer(tmp_path, {"model": mae}).save_checkpoint(meta={"loss": 0.1})
+    model = make_model()
+    load_pretrained_encoder(model, tmp_path)
+    assert torch.equal(model.encoder.encoder_norm.weight, mae.encoder_norm.weight)
+    assert torch.equal(model.encoder.patch_embed.weight, mae.patch_embed.weight)
 
 
 def test_missing_or_mismatched_pretraining_is_named(tmp_path):
