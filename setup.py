@@ -24,4 +24,9 @@ setup(
     packages=find_packages(include=["maese", "maese.*"]),
     install_requires=requirements("requirements.txt"),
     extras_require={"dnsmos": requirements("requirements-dnsmos.txt")},
+    entry_points={"console_scripts": [
+        "maese-enhance = maese.cli.enhance:main",
+        "maese-score = maese.cli.score:main",
+        "maese-report = maese.cli.report:main",
+    ]},
 )

@@ -1,0 +1,1 @@
+"""Console scripts (see ``entry_points`` in setup.py): maese-enhance, maese-score, maese-report."""

@@ -1,0 +1,78 @@
+"""maese-score (maese/cli/score.py): plain DIR names, folder checks before any work, per-file rate errors."""
+
+import csv
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from maese.cli import score
+from scoring_fixtures import RATE, add_noise, speech, write
+
+EVALUATE = Path(__file__).resolve().parents[2] / "recipes" / "DNS" / "evaluate.py"
+
+
+def make_folders(root, names=("a.wav", "b.wav")):
+    clean = speech()[:RATE]
+    for i, name in enumerate(names):
+        write(root / "clean" / name, clean)
+        write(root / "enhanced" / name, add_noise(clean, 10.0 + 10 * i, seed=i))
+    return root / "clean", root / "enhanced"
+
+
+def test_plain_dir_is_named_after_its_folder_and_writes_csv_and_table(tmp_path, capsys):
+    ref, est = make_folders(tmp_path)
+    score.main(["--ref", str(ref), "--est", str(est) + "/", "--metrics", "si_sdr", "--out", str(tmp_path / "out")])
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["enhanced.csv", "results.md"]
+    with open(tmp_path / "out" / "enhanced.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["file"], round(float(r["si_sdr"]))) for r in rows] == [("a.wav", 10), ("b.wav", 20)]
+    table = (tmp_path / "out" / "results.md").read_text()
+    assert table == capsys.readouterr().out.rstrip("\n") + "\n"
+    assert "| enhanced | 2/2 | 1" in table and "95% confidence interval" in table
+
+
+def test_missing_and_empty_folders_are_all_named_before_any_work(tmp_path):
+    ref, _ = make_folders(tmp_path)
+    (tmp_path / "empty").mkdir()
+    args = ["--ref", str(ref), "--noisy", str(tmp_path / "nope"), "--est", f"m={tmp_path / 'empty'}",
+            "--baselines", "wiener", "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as err:
+        score.main(args)
+    message = str(err.value)
+    assert message.startswith("maese-score: error: ")
+    assert f"unprocessed folder {tmp_path / 'nope'}: no such folder; check the path." in message
+    assert f"m folder {tmp_path / 'empty'}: holds no audio files (.wav, .flac, .ogg)" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_same_plain_names_must_be_given_as_name_dir(tmp_path):
+    ref, est = make_folders(tmp_path)
+    with pytest.raises(SystemExit) as err:
+        score.main(["--ref", str(ref), "--est", str(est), str(est), "--out", str(tmp_path / "out")])
+    assert err.value.code == 2
+
+
+def test_a_sample_rate_mismatch_is_named_per_file_and_the_rest_is_scored(tmp_path):
+    ref, est = make_folders(tmp_path)
+    write(est / "b.wav", speech()[: RATE : 2], rate=8000)
+    score.main(["--ref", str(ref), "--est", f"m={est}", "--metrics", "si_sdr", "--out", str(tmp_path / "out")])
+    table = (tmp_path / "out" / "results.md").read_text()
+    assert "| m | 1/2 | " in table and " (n=1) |" in table
+    assert "- m / b.wav: sample-rate mismatch: reference 16000 Hz, estimate 8000 Hz" in table
+
+
+def test_dns_evaluate_uses_the_same_implementation():
+    spec = importlib.util.spec_from_file_location("dns_evaluate_cli", EVALUATE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.score_test_set is score.score_test_set and module.score_args is score.score_args
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).with_name("maese-score")
+    assert script.is_file(), f"{script} missing: run `pip install --no-deps -e .` (tools/install.sh does)"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("usage: maese-score") and "--ref" in result.stdout
