@@ -125,9 +125,8 @@ class EnhancementModel(nn.Module):
             for block in self.encoder.encoder_blocks[depth - unfreeze_top_k:]:
                 block.requires_grad_(True)
             self.encoder.encoder_norm.requires_grad_(True)
-        for name in ("decoder_embed", "decoder_blocks", "decoder_norm", "decoder_pred", "refiner"):
-            if getattr(self.encoder, name) is not None:
-                getattr(self.encoder, name).requires_grad_(False)
+        for name in ("decoder_embed", "decoder_blocks", "decoder_norm", "decoder_pred"):
+            getattr(self.encoder, name).requires_grad_(False)
         self.encoder.mask_token.requires_grad_(False)
 
     def features(self, wav):
@@ -178,8 +177,8 @@ ENCODER_KEYS = ("patch_embed.", "encoder_blocks.", "encoder_norm.")
 def load_pretrained_encoder(model, pretrain_save_folder):
     """Load the encoder part of the best pre-training checkpoint of ``pretrain_save_folder`` into ``model.encoder``.
 
-    Only the encoder's weights (patch embedding, blocks, final norm) are taken: the decoder and its
-    pre-training-only parts (e.g. a refiner) never run in fine-tuning.
+    Only the encoder's weights (patch embedding, blocks, final norm) are taken: the decoder never
+    runs in fine-tuning, so its size need not match.
 
     Arguments
     ---------

@@ -73,36 +73,6 @@ def sincos_pos_embed_2d(grid, dim, device=None, dtype=torch.float32):
     return emb.to(dtype)
 
 
-class LocalRefiner(nn.Module):
-    """Full-resolution residual conv net that sharpens the decoder's patch-level output (ours).
-
-    A patch token cannot carry every bin of a 16 x 16 patch, so the reconstruction is coarse; this
-    net sees the reconstruction, the visible input (masked bins zeroed, never leaked) and the bin
-    mask, and adds a zero-initialised correction with a receptive field of a few frames and bins.
-
-    Arguments
-    ---------
-    channels : int
-        Hidden channels of each 3 x 3 convolution.
-    dilations : sequence of int
-        Frequency dilation of each hidden layer (time dilation 1).
-    """
-
-    def __init__(self, channels=16, dilations=(1, 2, 4)):
-        super().__init__()
-        layers, c_in = [], 3
-        for d in dilations:
-            layers += [nn.Conv2d(c_in, channels, 3, padding=(1, d), dilation=(1, d)), nn.GELU()]
-            c_in = channels
-        self.hidden = nn.Sequential(*layers)
-        self.out = nn.Conv2d(c_in, 1, 3, padding=1)
-
-    def forward(self, recon, spec, bin_mask):
-        """``recon``, ``spec``, ``bin_mask`` ``[B, T, F]`` (mask 1 = masked) -> refined ``[B, T, F]``."""
-        x = torch.stack([recon, spec * (1.0 - bin_mask), bin_mask], dim=1)
-        return recon + self.out(self.hidden(x)).squeeze(1)
-
-
 def _blocks(dim, depth, num_heads, mlp_ratio):
     """``depth`` pre-norm transformer blocks (self-attention + GELU MLP)."""
     return nn.ModuleList(
@@ -145,8 +115,6 @@ class SpectrogramMAE(nn.Module):
     visible_skip : bool
         Add the input to the decoder's output on visible patches, so that the decoder predicts
         the correction that undoes the distortions there (ours; masked patches are predicted whole).
-    refine_channels : int
-        Channels of a :class:`LocalRefiner` applied to the reconstruction; 0 = none (ours).
 
     Example
     -------
@@ -171,7 +139,6 @@ class SpectrogramMAE(nn.Module):
         decoder_num_heads=4,
         mlp_ratio=4.0,
         visible_skip=False,
-        refine_channels=0,
     ):
         super().__init__()
         self.visible_skip = bool(visible_skip)
@@ -189,7 +156,6 @@ class SpectrogramMAE(nn.Module):
         self.decoder_blocks = _blocks(decoder_embed_dim, decoder_depth, decoder_num_heads, mlp_ratio)
         self.decoder_norm = nn.LayerNorm(decoder_embed_dim, eps=1e-6)
         self.decoder_pred = nn.Linear(decoder_embed_dim, patch_dim)
-        self.refiner = LocalRefiner(refine_channels) if refine_channels else None
 
         # Checked here rather than at the first forward.
         sincos_pos_embed_2d((1, 1), embed_dim)
@@ -218,9 +184,6 @@ class SpectrogramMAE(nn.Module):
                 nn.init.zeros_(module.bias)
         if self.visible_skip:  # start from the identity on visible patches
             nn.init.zeros_(self.decoder_pred.weight)
-        if self.refiner is not None:  # start as the identity on the decoder's output
-            nn.init.zeros_(self.refiner.out.weight)
-            nn.init.zeros_(self.refiner.out.bias)
 
     def frame_embedding_dim(self, freq):
         """Width of the frame-level embeddings of a ``freq``-bin spectrogram: ``n_f * embed_dim``."""
@@ -308,9 +271,4 @@ class SpectrogramMAE(nn.Module):
             keep = 1.0 if mask is None else (~mask).unsqueeze(-1).to(patches_pred.dtype)
             patches_pred = patches_pred + patchify(spec, self.patch_size)[0] * keep
         reconstruction = unpatchify(patches_pred, grid, self.patch_size, spec.shape[1], spec.shape[2])
-        if self.refiner is not None:
-            masked = torch.zeros(batch, n, device=spec.device) if mask is None else mask.to(spec.dtype)
-            bin_mask = unpatchify(masked.unsqueeze(-1).expand(-1, -1, patches_pred.shape[-1]),
-                                  grid, self.patch_size, spec.shape[1], spec.shape[2])
-            reconstruction = self.refiner(reconstruction, spec, bin_mask)
         return MAEOutput(reconstruction, patches_pred, mask, grid)

@@ -121,9 +121,9 @@ def test_loading_the_best_pretrained_checkpoint_sets_the_encoder(tmp_path):
     assert torch.equal(model.encoder.decoder_pred.weight, decoder_before)  # the decoder never runs here
 
 
-def test_a_pretraining_with_a_refiner_loads_into_an_encoder_without_one(tmp_path):
+def test_a_pretraining_with_another_decoder_loads_into_the_encoder(tmp_path):
     torch.manual_seed(3)
-    mae = SpectrogramMAE.from_preset("tiny", refine_channels=4)
+    mae = SpectrogramMAE.from_preset("tiny", decoder_depth=3, decoder_embed_dim=48)
     Checkpointer(tmp_path, {"model": mae}).save_checkpoint(meta={"loss": 0.1})
     model = make_model()
     load_pretrained_encoder(model, tmp_path)
