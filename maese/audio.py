@@ -5,6 +5,7 @@ Every failure raises :class:`AudioError`, whose message names the file and what 
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,32 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
 
 class AudioError(ValueError):
     """A file that cannot be used as audio; the message names the file and the fix."""
+
+
+@contextmanager
+def temporary_sibling(path, suffix=""):
+    """Yield a temporary path next to ``path`` (created, mode 0644 minus the umask); renamed to ``path``
+    when the block succeeds, removed when it fails, so a killed writer never leaves a truncated ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_sound_file(path, sample_rate, channels, subtype="FLOAT"):
+    """An ``sf.SoundFile`` open for writing under a temporary name, renamed to ``path`` on success."""
+    with temporary_sibling(path, Path(path).suffix) as tmp:
+        with sf.SoundFile(tmp, "w", int(sample_rate), channels, subtype) as out:
+            yield out
 
 
 def read_info(path):
@@ -126,12 +153,5 @@ def save_audio(path, wav, sample_rate, subtype="PCM_16", overwrite=False):
     if not np.isfinite(wav).all():
         raise AudioError(f"{path}: refusing to write NaN/Inf samples.")
     data = wav.T if wav.ndim == 2 else wav
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        sf.write(tmp, data, int(sample_rate), subtype=subtype)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_sound_file(path, sample_rate, 1 if data.ndim == 1 else data.shape[1], subtype) as out:
+        out.write(data)

@@ -1,14 +1,12 @@
 """JSON manifests in SpeechBrain's format: ``{utt_id: {"wav": path, "duration": s, ...}}``."""
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from speechbrain.dataio.dataset import DynamicItemDataset
 from speechbrain.utils.data_pipeline import provides, takes
 
-from maese.audio import AUDIO_EXTENSIONS, AudioError, load_audio, read_info
+from maese.audio import AUDIO_EXTENSIONS, AudioError, load_audio, read_info, temporary_sibling
 
 
 class ManifestError(ValueError):
@@ -17,16 +15,8 @@ class ManifestError(ValueError):
 
 def write_text(path, text):
     """Write ``text`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with temporary_sibling(path) as tmp:
+        Path(tmp).write_text(text)
 
 
 def write_json(path, data):

@@ -22,6 +22,7 @@ from maese.brains.pretrain import MAEPretrainBrain, check_pretrain_hparams
 from maese.dataio import audio_dataset
 from maese.enhance import enhance_folder
 from maese.hparams import load_recipe_hparams, top_level_keys
+from maese.inference import write_inference_config
 from maese.models.heads import load_pretrained_encoder
 from prepare import paired_manifest, prepare_dns, prepare_paired
 
@@ -96,6 +97,7 @@ def pretrain(hparams, run_opts):
 
 def finetune(hparams, run_opts):
     """Fine-tuning (or scratch training) on pairs, validation metrics of the best checkpoint, enhancement."""
+    run_on_main(write_inference_config, args=[hparams["output_folder"], hparams])  # for maese-enhance
     prep, task, sample_rate = hparams["prep_folder"], hparams["enhance_task"], hparams["sample_rate"]
     train_data = audio_dataset(paired_manifest(prep, hparams["paired_fraction"]), sample_rate, output_key="clean")
     valid_data = paired_dataset(f"{prep}/valid_{task}.json", sample_rate)

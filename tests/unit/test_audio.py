@@ -1,5 +1,7 @@
 """maese.audio: loading any wav/flac format, downmix, resampling, validation errors, atomic save."""
 
+import os
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -84,3 +86,13 @@ def test_save_atomic_and_no_silent_overwrite(tmp_path):
         save_audio(tmp_path / "bad.wav", torch.tensor([0.0, float("nan")]), 16000)
     assert [p.name for p in path.parent.iterdir()] == ["out.wav"]
     assert not (tmp_path / "bad.wav").exists()
+
+
+def test_saved_files_get_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        save_audio(tmp_path / "a.wav", torch.zeros(160), 16000)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.wav").stat().st_mode & 0o777 == 0o644
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

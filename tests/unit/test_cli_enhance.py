@@ -1,0 +1,133 @@
+"""maese-enhance: files, folders, recursion and globs; bad inputs fail alone with reasons; skip and overwrite."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from maese.cli.enhance import main, plan
+from test_inference import make_experiment
+
+RATE = 16000
+ARGS = ["--chunk-seconds", "1", "--overlap-seconds", "0.25", "--threads", "1"]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("exp") / "finetune_denoise"
+    make_experiment(folder)
+    return folder
+
+
+def tone(seconds, rate, channels=1, peak=0.3):
+    t = np.arange(int(seconds * rate)) / rate
+    wav = peak * np.sin(2 * np.pi * 300 * t) * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)) / 1.5
+    return np.repeat(wav[:, None], channels, axis=1).astype(np.float32)
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """A folder of good and bad inputs: {file name: (rate, channels, frames) expected, or None = must fail}."""
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    good = {
+        "silence.wav": (np.zeros((RATE, 1), np.float32), RATE, "PCM_16"),
+        "clipped.wav": (np.clip(tone(1.5, RATE, peak=3.0), -1, 1), RATE, "PCM_16"),
+        "rate8k.wav": (tone(1.2, 8000), 8000, "PCM_16"),
+        "rate48k.wav": (tone(1.2, 48000), 48000, "PCM_16"),
+        "stereo.wav": (tone(2.5, RATE, channels=2), RATE, "PCM_16"),
+        "pcm24.wav": (tone(1.0, 22050), 22050, "PCM_24"),
+        "float32.wav": (tone(1.0, RATE, peak=1.5), RATE, "FLOAT"),  # above full scale: float keeps it
+        "speech.flac": (tone(1.0, 44100), 44100, "PCM_16"),
+        "sub/nested.wav": (tone(0.5, RATE), RATE, "PCM_16"),
+    }
+    expected = {}
+    for name, (data, rate, subtype) in good.items():
+        sf.write(folder / name, data, rate, subtype=subtype)
+        expected[name] = (rate, data.shape[1], data.shape[0])
+    nan = tone(1.0, RATE)
+    nan[8000] = np.nan
+    sf.write(folder / "nan.wav", nan, RATE, subtype="FLOAT")
+    inf = tone(1.0, RATE)
+    inf[100] = np.inf
+    sf.write(folder / "inf.wav", inf, RATE, subtype="FLOAT")
+    sf.write(folder / "zero_length.wav", np.zeros((0, 1), np.float32), RATE)
+    (folder / "zero_bytes.wav").write_bytes(b"")
+    (folder / "corrupt_header.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(40)))
+    expected.update(dict.fromkeys(["nan.wav", "inf.wav", "zero_length.wav", "zero_bytes.wav", "corrupt_header.wav"]))
+    return folder, expected
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr().out
+
+
+def test_bad_inputs_fail_alone_with_reasons_and_the_rest_is_enhanced(model, inputs, tmp_path, capsys):
+    folder, expected = inputs
+    (tmp_path / "empty").mkdir()
+    globbed = tmp_path / "globbed"
+    globbed.mkdir()
+    sf.write(globbed / "g.wav", tone(0.5, RATE), RATE)
+    out = tmp_path / "out"
+    code, text = run(capsys, folder, "-r", tmp_path / "missing.wav", tmp_path / "empty", globbed / "*.wav",
+                     tmp_path / "none*.flac", "-o", out, "--model", model, *ARGS)
+    assert code == 1
+    good = {name: e for name, e in expected.items() if e is not None}
+    assert f"{len(good) + 1} done, 0 skipped (output exists; --overwrite to redo), 8 failed:" in text
+    for name, (rate, channels, frames) in good.items():
+        path = out / name.replace(".flac", ".wav")
+        data, sr = sf.read(path, always_2d=True)
+        assert (sr, data.shape[1], data.shape[0], sf.info(path).subtype) == (rate, channels, frames, "FLOAT")
+        assert np.isfinite(data).all()
+    assert (out / "g.wav").is_file()
+    assert sf.read(out / "silence.wav")[0].max() == 0.0
+    reasons = {
+        "nan.wav": "NaN/Inf samples, the first at 0.50 s", "inf.wav": "NaN/Inf samples, the first at 0.01 s",
+        "zero_length.wav": "holds no samples", "zero_bytes.wav": "empty (0 bytes)",
+        "corrupt_header.wav": "not a readable audio file", "missing.wav": "no such file or folder",
+        "empty": "no audio files; audio is .wav, .flac, .ogg", "none*.flac": "the pattern matches no audio files",
+    }
+    lines = text.splitlines()[1:]
+    for name, reason in reasons.items():
+        assert any(name in line and reason in line for line in lines), (name, text)
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []  # no temporary files left
+
+
+def test_rerun_skips_existing_outputs_and_overwrite_redoes_them(model, tmp_path, capsys):
+    sf.write(tmp_path / "a.wav", tone(0.5, RATE), RATE)
+    sf.write(tmp_path / "b.wav", tone(0.5, RATE), RATE)
+    out = tmp_path / "out"
+    assert run(capsys, tmp_path / "a.wav", "-o", out, "--model", model, *ARGS)[0] == 0
+    code, text = run(capsys, tmp_path / "a.wav", tmp_path / "b.wav", "-o", out, "--model", model, *ARGS)
+    assert code == 0 and "1 done, 1 skipped" in text and "0 failed." in text
+    code, text = run(capsys, tmp_path / "a.wav", tmp_path / "b.wav", "-o", out, "--model", model, "--overwrite",
+                     "--downmix", *ARGS)
+    assert code == 0 and "2 done, 0 skipped" in text
+
+
+def test_folders_without_recursion_collisions_and_in_place_outputs(tmp_path):
+    for name in ("a.wav", "a.flac", "b.wav", "sub/c.wav"):
+        (tmp_path / "in" / name).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / "in" / name, tone(0.1, RATE), RATE)
+    jobs, failed = plan([str(tmp_path / "in"), str(tmp_path / "in" / "b.wav")], tmp_path / "out")
+    assert [(src.name, out.name) for src, out in jobs] == [("a.flac", "a.wav"), ("b.wav", "b.wav")]
+    reason = (f"its output {tmp_path / 'out' / 'a.wav'} is already the output of {tmp_path / 'in' / 'a.flac'}; "
+              "enhance them separately")
+    assert failed == [(str(tmp_path / "in" / "a.wav"), reason)]
+    jobs, _ = plan([str(tmp_path / "in")], tmp_path / "out", recursive=True)
+    assert ("c.wav", tmp_path / "out" / "sub" / "c.wav") in [(src.name, out) for src, out in jobs]
+    _, failed = plan([str(tmp_path / "in" / "b.wav")], tmp_path / "in")
+    assert failed == [(str(tmp_path / "in" / "b.wav"), "its output would replace it; choose another -o folder")]
+    _, failed = plan([str(tmp_path / "in" / "sub" / "nothing")], tmp_path / "out")
+    assert "no such file or folder" in failed[0][1]
+    (tmp_path / "deep" / "x").mkdir(parents=True)
+    sf.write(tmp_path / "deep" / "x" / "d.wav", tone(0.1, RATE), RATE)
+    _, failed = plan([str(tmp_path / "deep")], tmp_path / "out")
+    assert failed[0][1].startswith("no audio files (sub-folders are searched with -r)")
+
+
+def test_a_bad_model_folder_exits_with_2_before_any_work(tmp_path, capsys):
+    sf.write(tmp_path / "a.wav", tone(0.5, RATE), RATE)
+    assert main([str(tmp_path / "a.wav"), "-o", str(tmp_path / "out"), "--model", str(tmp_path)]) == 2
+    assert f"cannot load the model from {tmp_path}: {tmp_path}: no fine-tuning checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
