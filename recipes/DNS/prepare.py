@@ -78,7 +78,7 @@ def prepare_dns(
     corpus_size="small",
     valid_fraction=0.05,
     mix_noise_fraction=0.5,
-    mix_snr_range=(0.0, 20.0),
+    mix_snr_range=(20.0, 40.0),
     min_duration=2.0,
     sample_rate=16000,
     seed=1234,
