@@ -1,47 +1,156 @@
 #!/usr/bin/env bash
-# The DNS recipe end to end, ESPnet-style: ./run.sh [--stage N] [--stop_stage M] [--size small] [-- extra train.py args]
+# The DNS recipe end to end, ESPnet-style:
+#   ./run.sh [--size tiny|small|paper] [--stage N] [--stop_stage M] [--tag NAME] [--results DIR]
+#            [--pretrain_opts "ARGS"] [--finetune_opts "ARGS"] [--pretrained_folder DIR]
+#            [--fractions "F1 F2 ..."] [--tasks "denoise dereverb"] [--data_folder DIR] [--corpus_folder DIR]
+#            [--python PY] [-- ARGS for every train.py stage]
 #
 #   1  corpus                 the embedded corpus, built once (skipped with --data_folder)
-#   2  MAE pre-training       hparams/pretrain.yaml (writes the manifests first)
+#   2  MAE pre-training       hparams/pretrain.yaml (writes the manifests first; skipped with --pretrained_folder)
 #   3  fine-tune, denoising   hparams/finetune_denoise.yaml
 #   4  fine-tune, dereverb    hparams/finetune_dereverb.yaml
 #   5  scratch baselines      hparams/scratch_{denoise,dereverb}.yaml
 #   6  score                  evaluate.py on the in-domain and out-of-domain test sets (+ classical methods)
-#   7  report                 results/<size>/RESULTS.md, printed
+#   7  report                 <results>/RESULTS.md, printed
 #
-# Each stage skips finished work and resumes a killed run (re-run the same command).
+# Results go to results/<size>/ (--results DIR: DIR/), or with --tag NAME to results/<size>/NAME/. The tags share
+# the data preparation in results/<size>/prepared/ (the same noisy inputs and splits); a run whose options change
+# it (e.g. -- --seed 7) stops, naming them, before training: give it its own --results DIR. Paths are relative
+# to the folder run.sh is called from. Options:
+#   --pretrain_opts "ARGS"    extra train.py args for stage 2 only (e.g. "--stack_preset single-speaker")
+#   --finetune_opts "ARGS"    extra train.py args for stages 3-5 only (e.g. "--finetune_epochs 20")
+#   -- ARGS                   extra train.py args for stages 2-5 (keys of both pretrain.yaml and finetune.yaml,
+#                             e.g. --compression_name none, which must be the same in both)
+#   --pretrained_folder DIR   reuse that pre-training's save/ folder: stage 2 does nothing, stages 3-5 use DIR
+#   --fractions "F1 F2 ..."   fine-tune, train from scratch and score once per paired fraction, into
+#                             finetune_<task>_p<F>/, scratch_<task>_p<F>/, eval/p<F>/; the report adds a
+#                             data-efficiency table (default: the yaml's paired_fraction, one run, no suffix)
+#   --tasks "denoise ..."     the enhancement tasks of stages 3-6 (default: denoise dereverb)
+#   --corpus_folder DIR       the embedded corpus (default ../../data/embedded_<size>); --data_folder DIR: a DNS
+#                             Challenge layout instead (stage 1 does nothing)
+#   METRICS="pesq stoi estoi si_sdr" ./run.sh ...   scores without DNSMOS (default: all metrics)
+#
+# The paper's ablations, one command each (recipes/DNS/ablations.sh runs them; compare each report with the
+# default run's results/<size>/RESULTS.md):
+#   ./run.sh --size small                                                        # default: multi-speaker, log1p
+#   ./run.sh --size small --tag single-speaker --pretrain_opts "--stack_preset single-speaker"
+#   ./run.sh --size small --tag no-compression -- --compression_name none
+#   ./run.sh --size small --tag fractions --fractions "0.01 0.1 1.0" --pretrained_folder results/small/pretrain/save
+#
+# Each stage skips finished work (training stages leave a .done file in their folder; scoring is redone
+# when its models were retrained) and resumes a killed run: re-run the same command.
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")"
 
 stage=1
 stop_stage=7
 size=small
 data_folder=
+corpus_folder=
+results_base=
+tag=
+pretrain_opts=
+finetune_opts=
+pretrained_folder=
+fractions=
+tasks="denoise dereverb"
 python=${PYTHON:-python}
 [ -x ../../.venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=../../.venv/bin/python
 
+die() { echo "run.sh: $*" >&2; exit 2; }
+abspath() { case "$1" in /*) echo "$1" ;; *) echo "${caller}/$1" ;; esac; }  # paths are given from the caller's folder
 while [ $# -gt 0 ]; do
   case "$1" in
+    --) shift; break ;;
+    --*) [ $# -ge 2 ] || die "option $1 needs a value (see the header of $0)" ;;&
     --stage) stage=$2; shift 2 ;;
     --stop_stage) stop_stage=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
-    --data_folder) data_folder=$2; shift 2 ;;
+    --data_folder) data_folder=$(abspath "$2"); shift 2 ;;
+    --corpus_folder) corpus_folder=$(abspath "$2"); shift 2 ;;
+    --results) results_base=$(abspath "$2"); shift 2 ;;
+    --tag) tag=$2; shift 2 ;;
+    --pretrain_opts) pretrain_opts=$2; shift 2 ;;
+    --finetune_opts) finetune_opts=$2; shift 2 ;;
+    --pretrained_folder) pretrained_folder=$(abspath "$2"); shift 2 ;;
+    --fractions) fractions=$2; shift 2 ;;
+    --tasks) tasks=$2; shift 2 ;;
     --python) python=$2; shift 2 ;;
-    --) shift; break ;;
-    *) echo "run.sh: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
+    *) die "unknown option $1 (see the header of $0)" ;;
   esac
 done
 extra=("$@")
+split_opts() {  # split_opts NAME "ARGS": words of ARGS (quotes as in the shell, nothing run) into array NAME
+  local words
+  words=$(xargs -r -n1 printf '%s\n' <<< "$2") || die "cannot split the options '$2' (unmatched quote?)"
+  mapfile -t "$1" <<< "$words"; [ -n "$words" ] || eval "$1=()"
+}
+pretrain_extra=(); finetune_extra=()
+split_opts pretrain_extra "$pretrain_opts"
+split_opts finetune_extra "$finetune_opts"
+read -ra fraction_list <<< "$fractions"
+read -ra task_list <<< "$tasks"
 
-results=results/${size}
-corpus=../../data/embedded_${size}
-common=(--size "$size" --corpus_folder "$corpus")
+# ---- checks, before any work -------------------------------------------------
+case "$size" in tiny|small|paper) ;; *) die "--size: unknown value '$size'; use tiny, small or paper" ;; esac
+[[ "$stage" =~ ^[0-9]+$ && "$stop_stage" =~ ^[0-9]+$ ]] || die "--stage and --stop_stage take stage numbers (1-7)"
+if [ -n "$tag" ]; then
+  [[ "$tag" =~ ^[A-Za-z0-9_.+-]+$ ]] || die "--tag '$tag': use letters, digits and _.+- only"
+  case "$tag" in
+    pretrain|prepared|eval|finetune_*|scratch_*|RESULTS*) die "--tag '$tag' names a folder of the untagged run" ;;
+  esac
+fi
+for f in "${fraction_list[@]}"; do
+  if ! [[ "$f" =~ ^(0?\.[0-9]+|0|1|1\.0*)$ ]] || ! awk -v f="$f" 'BEGIN { exit !(f > 0 && f <= 1) }'; then
+    die "--fractions: '$f' is not a share in (0, 1]"
+  fi
+done
+[ "$(printf '%s\n' "${fraction_list[@]}" | sort | uniq -d)" = "" ] || die "--fractions: '$fractions' repeats a value"
+[ ${#task_list[@]} -gt 0 ] || die "--tasks: give denoise and/or dereverb"
+for t in "${task_list[@]}"; do case "$t" in denoise|dereverb) ;; *) die "--tasks: unknown task '$t'" ;; esac; done
+if [ -n "$pretrained_folder" ] && [ ${#pretrain_extra[@]} -gt 0 ]; then
+  die "--pretrain_opts has no effect with --pretrained_folder (stage 2 does not train); drop one of them"
+fi
+last_value() {  # last_value KEY ARGS...: the value of the last --KEY in ARGS (empty if none)
+  local key=$1 value='' prev=''; shift
+  for a in "$@"; do
+    [ "$prev" = "--$key" ] && value=$a
+    case "$a" in "--$key="*) value=${a#*=} ;; esac
+    prev=$a
+  done
+  echo "$value"
+}
+yaml_value() { sed -n "s/^$1: *\([^ #]*\).*/\1/p" "$2"; }  # yaml_value KEY FILE: a top-level value
+# Pre-training and fine-tuning must compress the spectrogram the same way (the encoder's input).
+pre_c=$(last_value compression_name "${extra[@]}" "${pretrain_extra[@]}")
+pre_c=${pre_c:-$(yaml_value compression_name hparams/pretrain.yaml)}
+if [ -n "$pretrained_folder" ] && [ -f "${pretrained_folder}/../hyperparams.yaml" ]; then
+  pre_c=$(yaml_value compression_name "${pretrained_folder}/../hyperparams.yaml")  # as that pre-training ran
+fi
+fine_c=$(last_value compression_name "${extra[@]}" "${finetune_extra[@]}")
+fine_c=${fine_c:-$(yaml_value compression_name hparams/finetune.yaml)}
+if [ "$pre_c" != "$fine_c" ]; then
+  die "pre-training uses compression_name ${pre_c}, fine-tuning ${fine_c}: they must match (give it after --)"
+fi
+
+results_base=${results_base:-results/${size}}
+results=${results_base}${tag:+/${tag}}
+corpus=${corpus_folder:-../../data/embedded_${size}}
+common=(--size "$size" --corpus_folder "$corpus" --prep_folder "${results_base}/prepared")
 if [ -n "$data_folder" ]; then common+=(--data_folder "$data_folder"); corpus=$data_folder; fi
 pretrain_dir=${results}/pretrain
+pretrained=${pretrained_folder:-${pretrain_dir}/save}
 metrics=${METRICS:-pesq stoi estoi si_sdr dnsmos}
+# One "run" per paired fraction: (train.py args, folder suffix); the default is the yaml's fraction, no suffix.
+if [ ${#fraction_list[@]} -eq 0 ]; then fraction_list=(""); fi
+fraction_args() { [ -z "$1" ] || echo "--paired_fraction $1"; }
+suffix() { echo "${1:+_p$1}"; }
+eval_dir() { echo "${results}/eval${1:+/p$1}"; }
 
 run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 log() { echo "[$(date +%H:%M:%S)] stage $1: $2"; }
+has_task() { [[ " ${task_list[*]} " == *" $1 "* ]]; }
 SECONDS=0
 
 if run_stage 1 && [ -z "$data_folder" ]; then
@@ -49,50 +158,79 @@ if run_stage 1 && [ -z "$data_folder" ]; then
   "$python" -m maese.simulation.corpus --out "$corpus" --size "$size"
 fi
 
+# train <out folder> <hparams> ARGS...: train.py, unless <out folder>/.done says it finished.
+train() {
+  local out=$1 hparams=$2; shift 2
+  if [ -f "${out}/.done" ]; then echo "  ${out} is done (${out}/.done); skipped"; return; fi
+  "$python" train.py "hparams/${hparams}.yaml" "${common[@]}" --output_folder "$out" "$@"
+  touch "${out}/.done"
+}
+
 if run_stage 2; then
-  log 2 "MAE pre-training"
-  "$python" train.py hparams/pretrain.yaml "${common[@]}" --prep_folder "${results}/prepared" \
-    --output_folder "$pretrain_dir" "${extra[@]}"
+  if [ -n "$pretrained_folder" ]; then
+    log 2 "MAE pre-training: reusing ${pretrained_folder}"
+  else
+    log 2 "MAE pre-training"
+    train "$pretrain_dir" pretrain "${extra[@]}" "${pretrain_extra[@]}"
+  fi
 fi
 
-finetune() {  # finetune <hparams> <name>
-  "$python" train.py "hparams/$1.yaml" "${common[@]}" --prep_folder "${results}/prepared" \
-    --pretrained_folder "${pretrain_dir}/save" --output_folder "${results}/$2" "${extra[@]}"
+finetune() {  # finetune <hparams> <fraction>
+  local fargs; read -ra fargs <<< "$(fraction_args "$2")"
+  train "${results}/$1$(suffix "$2")" "$1" --pretrained_folder "$pretrained" "${fargs[@]}" \
+    "${extra[@]}" "${finetune_extra[@]}"
 }
-if run_stage 3; then log 3 "fine-tune for denoising"; finetune finetune_denoise finetune_denoise; fi
-if run_stage 4; then log 4 "fine-tune for dereverberation"; finetune finetune_dereverb finetune_dereverb; fi
-if run_stage 5; then
-  log 5 "scratch baselines"
-  finetune scratch_denoise scratch_denoise
-  finetune scratch_dereverb scratch_dereverb
-fi
+for f in "${fraction_list[@]}"; do
+  at=${f:+ (paired fraction $f)}
+  if run_stage 3 && has_task denoise; then log 3 "fine-tune for denoising${at}"; finetune finetune_denoise "$f"; fi
+  if run_stage 4 && has_task dereverb; then
+    log 4 "fine-tune for dereverberation${at}"; finetune finetune_dereverb "$f"
+  fi
+  if run_stage 5; then
+    log 5 "scratch baselines${at}"
+    for task in "${task_list[@]}"; do finetune "scratch_${task}" "$f"; done
+  fi
+done
 
 if run_stage 6; then
   log 6 "scoring"
-  for task in denoise dereverb; do
-    if [ "$task" = denoise ]; then input=noisy; baselines="spectral_gating wiener"; else input=reverb; baselines=wpe; fi
-    for split in indomain ood; do
-      out=${results}/eval/${split}_${task}
-      if [ -f "$out/results.md" ]; then echo "  $out/results.md exists; skipped"; continue; fi
-      # shellcheck disable=SC2086
-      "$python" evaluate.py --ref "${corpus}/test_set/${split}/${task}/clean" \
-        --noisy "${corpus}/test_set/${split}/${task}/${input}" \
-        --est "mae=${results}/finetune_${task}/enhanced/${split}/${task}" \
-              "scratch=${results}/scratch_${task}/enhanced/${split}/${task}" \
-        --baselines $baselines --metrics $metrics --out "$out" --name "test_set/${split}/${task}" \
-        --note "size=${size}; mae = hparams/finetune_${task}.yaml, scratch = hparams/scratch_${task}.yaml (same model, data and steps)"
+  for f in "${fraction_list[@]}"; do
+    for task in "${task_list[@]}"; do
+      input=reverb; baselines=wpe
+      if [ "$task" = denoise ]; then input=noisy; baselines="spectral_gating wiener"; fi
+      mae=${results}/finetune_${task}$(suffix "$f")
+      scratch=${results}/scratch_${task}$(suffix "$f")
+      what="mae = hparams/finetune_${task}.yaml, scratch = hparams/scratch_${task}.yaml (same model, data and steps)"
+      for split in indomain ood; do
+        out=$(eval_dir "$f")/${split}_${task}
+        overwrite=()
+        if [ -f "$out/results.md" ]; then
+          if [ "$out/results.md" -nt "$mae/.done" ] && [ "$out/results.md" -nt "$scratch/.done" ]; then
+            echo "  $out/results.md exists; skipped"; continue
+          fi
+          echo "  $out/results.md is older than its models; scored again"; overwrite=(--overwrite)
+        fi
+        # shellcheck disable=SC2086
+        "$python" evaluate.py --ref "${corpus}/test_set/${split}/${task}/clean" \
+          --noisy "${corpus}/test_set/${split}/${task}/${input}" \
+          --est "mae=${mae}/enhanced/${split}/${task}" "scratch=${scratch}/enhanced/${split}/${task}" \
+          --baselines $baselines --metrics $metrics --out "$out" --name "test_set/${split}/${task}" "${overwrite[@]}" \
+          --note "size=${size}${f:+, paired_fraction=$f}; ${what}"
+      done
     done
   done
 fi
 
 if run_stage 7; then
   log 7 "report"
-  report=${results}/RESULTS.md
-  {
-    echo "# DNS recipe, size ${size}: results"
-    echo
-    for f in "${results}"/eval/*/results.md; do cat "$f"; echo; done
-  } > "$report"
-  cat "$report"
+  evals=()
+  for f in "${fraction_list[@]}"; do evals+=("${f:+$f=}$(eval_dir "$f")"); done
+  notes=()
+  [ -n "$pretrained_folder" ] && notes+=(--note "pre-training: ${pretrained_folder}")
+  [ -n "$pretrain_opts" ] && notes+=(--note "pre-training options: ${pretrain_opts}")
+  [ -n "$finetune_opts" ] && notes+=(--note "fine-tuning options: ${finetune_opts}")
+  [ ${#extra[@]} -gt 0 ] && notes+=(--note "options of every stage: ${extra[*]}")
+  "$python" report.py --out "${results}/RESULTS.md" --title "DNS recipe, size ${size}${tag:+, ${tag}}: results" \
+    "${notes[@]}" -- "${evals[@]}"
 fi
 log "-" "done in $((SECONDS / 60)) min $((SECONDS % 60)) s"

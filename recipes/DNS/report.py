@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""The report of a run.sh run (stage 7): the scoring tables of evaluate.py, one section per paired fraction.
+
+One run (the hparams' paired fraction), EVAL holding <split>_<task>/results.md as run.sh stage 6 writes it:
+    python report.py --out results/small/RESULTS.md --title "DNS recipe, size small: results" EVAL
+One run per paired fraction, F=EVAL each; the report starts with a data-efficiency table (rows: fraction;
+columns: mae / scratch PESQ and SI-SDR per test split, read from the per-file CSVs of evaluate.py):
+    python report.py --out RESULTS.md --title T -- 0.01=results/small/fractions/eval/p0.01 0.1=...
+
+The file is rewritten only when its text changes (a re-run leaves it, and its time stamp, alone).
+"""
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from maese.cli.score import RESULTS
+from maese.dataio import write_text
+from maese.scoring import HEADERS, mean_ci
+
+SYSTEMS = ("mae", "scratch")  # the --est names of run.sh stage 6
+TABLE_METRICS = ("pesq", "si_sdr")
+
+
+def split_folders(eval_dir):
+    """Sorted subfolders of ``eval_dir`` that hold a ``results.md`` (one per test split and task)."""
+    eval_dir = Path(eval_dir)
+    if not eval_dir.is_dir():
+        return []
+    return sorted(d for d in eval_dir.iterdir() if (d / RESULTS).is_file())
+
+
+def system_means(csv_path, metrics=TABLE_METRICS):
+    """Mean of each metric over the files of a per-file scores CSV (evaluate.py's ``<system>.csv``).
+
+    Failed files (NaN, or an empty cell) are left out, as in the results tables; a metric that is not
+    in the CSV, or a CSV that does not exist, gives NaN.
+    """
+    path = Path(csv_path)
+    if not path.is_file():
+        return dict.fromkeys(metrics, float("nan"))
+    from maese.report import read_scores  # per-file rows, checked
+
+    rows = read_scores(path).values()
+    return {m: mean_ci([row.get(m, float("nan")) for row in rows])[0] for m in metrics}
+
+
+def _number(value):
+    return "-" if math.isnan(value) else f"{value:.2f}"
+
+
+def data_efficiency_table(fraction_evals, systems=SYSTEMS, metrics=TABLE_METRICS):
+    """Markdown: one row per paired fraction, one column per test split and metric, cells "mae / scratch".
+
+    Arguments
+    ---------
+    fraction_evals : list of (fraction label, eval folder), in row order; each eval folder holds
+        ``<split>_<task>/<system>.csv`` (run.sh stage 6). The columns are the splits found in any of them.
+    systems : the systems compared in each cell, in cell order.
+    metrics : metric keys of the scores CSVs (see ``maese.scoring.HEADERS``).
+    """
+    folders = {label: {d.name: d for d in split_folders(e)} for label, e in fraction_evals}
+    splits = sorted({name for by_split in folders.values() for name in by_split})
+    if not splits:
+        return "No scored test splits yet (run stage 6).\n"
+    columns = [(split, metric) for split in splits for metric in metrics]
+    lines = [
+        "| paired fraction | " + " | ".join(f"{split} {HEADERS[metric]}" for split, metric in columns) + " |",
+        "| ---: | " + " | ".join("---:" for _ in columns) + " |",
+    ]
+    for label, by_split in folders.items():
+        means = {split: {s: system_means(d / f"{s}.csv", metrics) for s in systems} for split, d in by_split.items()}
+        cells = []
+        for split, metric in columns:
+            values = [means[split][s][metric] for s in systems] if split in means else [float("nan")] * len(systems)
+            cells.append(" / ".join(_number(v) for v in values))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    caption = (f"Each cell: {' / '.join(systems)}, the mean over the test files (failed files left out); "
+               "the per-split tables below have the confidence intervals and the other metrics.")
+    return "\n".join(lines) + "\n\n" + caption + "\n"
+
+
+def build_report(title, evals, notes=()):
+    """The report's markdown.
+
+    Arguments
+    ---------
+    title : the first heading.
+    evals : list of (paired fraction label or None, eval folder). With labels, a data-efficiency table
+        comes first and each fraction has its own section.
+    notes : lines listed under the title (e.g. the run's options).
+    """
+    lines = [f"# {title}", ""]
+    if notes:
+        lines += [*(f"- {note}" for note in notes), ""]
+    labelled = [(label, folder) for label, folder in evals if label is not None]
+    if labelled:
+        lines += ["## Data efficiency: fine-tuned MAE vs scratch per paired fraction", "",
+                  data_efficiency_table(labelled)]
+    for label, folder in evals:
+        if label is not None:
+            lines += [f"## Paired fraction {label}", ""]
+        splits = split_folders(folder)
+        if not splits:
+            lines += [f"No results in `{folder}` yet (run stage 6).", ""]
+        for split in splits:
+            lines += [(split / RESULTS).read_text().rstrip("\n"), ""]
+    return "\n".join(lines)
+
+
+def write_if_changed(path, text):
+    """Write ``text`` to ``path`` unless it holds that text already; True if written."""
+    path = Path(path)
+    if path.is_file() and path.read_text() == text:
+        return False
+    write_text(path, text)
+    return True
+
+
+def _eval_arg(text):
+    label, sep, folder = text.partition("=")
+    if not sep:
+        return None, Path(text)
+    if not label or not folder:
+        raise argparse.ArgumentTypeError(f"expected EVAL or FRACTION=EVAL, got {text!r}")
+    return label, Path(folder)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True, help="the report (markdown)")
+    parser.add_argument("--title", default="DNS recipe: results")
+    parser.add_argument("--note", action="append", default=[], help="a line under the title")
+    parser.add_argument("evals", nargs="+", type=_eval_arg, metavar="[FRACTION=]EVAL",
+                        help="scoring folders (run.sh stage 6), labelled with their paired fraction or all unlabelled")
+    args = parser.parse_args(argv)
+    if len({label is None for label, _ in args.evals}) > 1:
+        parser.error("label every EVAL folder with its paired fraction (FRACTION=EVAL), or none")
+    text = build_report(args.title, args.evals, args.note)
+    if not write_if_changed(args.out, text):
+        print(f"({args.out} is up to date)", file=sys.stderr)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

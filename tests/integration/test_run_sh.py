@@ -1,0 +1,266 @@
+"""recipes/DNS/run.sh end to end on the tiny corpus (all 7 stages, a re-run, paired fractions); the options'
+plumbing and ablations.sh with a stand-in interpreter that only records its arguments."""
+
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import soundfile as sf
+
+from conftest import DNS_RECIPE, run_recipe
+
+sys.path.insert(0, str(DNS_RECIPE))
+from report import system_means  # noqa: E402
+
+METRICS = {"METRICS": "pesq stoi estoi si_sdr"}  # no DNSMOS: no model download, faster
+SPLITS = ("indomain", "ood")
+TASK_INPUT = {"denoise": "noisy", "dereverb": "reverb"}
+BASELINES = {"denoise": ("spectral_gating", "wiener"), "dereverb": ("wpe",)}
+
+
+def run_sh(*args, env=METRICS):
+    """``bash run.sh --size tiny ARGS`` with this interpreter -> (completed process, seconds)."""
+    start = time.monotonic()
+    proc = run_recipe(["run.sh", "--size", "tiny", "--python", sys.executable, *args], launcher=["bash"], env=env)
+    return proc, time.monotonic() - start
+
+
+def table_rows(results_md):
+    """{system: [cell, ...]} of the first markdown table in an evaluate.py results.md."""
+    rows = {}
+    for line in results_md.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and cells[0] not in ("system", "---"):
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def snapshot(root):
+    """{relative path: mtime_ns} of every file under ``root``."""
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def pipeline(tiny_corpus, tmp_path_factory):
+    """(results folder, corpus, first run's output, seconds) of ``run.sh --size tiny`` on the session's corpus."""
+    results = tmp_path_factory.mktemp("run_sh") / "results"
+    proc, seconds = run_sh("--results", results, "--corpus_folder", tiny_corpus)
+    return results, tiny_corpus, proc.stdout + proc.stderr, seconds
+
+
+def test_every_stage_writes_its_outputs(pipeline):
+    results, corpus, output, _ = pipeline
+    for stage in range(1, 8):
+        assert f"stage {stage}: " in output
+    assert "is complete; nothing to do" in output  # stage 1 checked the corpus it was given
+    assert list((results / "pretrain" / "save").glob("CKPT*/model.ckpt"))
+    assert (results / "prepared" / "pretrain_train.json").is_file()
+    assert (results / "prepared" / "paired_clean_0.1.json").is_file()
+    for task, noisy in TASK_INPUT.items():
+        for system in ("finetune", "scratch"):
+            run = results / f"{system}_{task}"
+            assert (run / ".done").is_file() and list((run / "save").glob("CKPT*"))
+            for split in SPLITS:
+                inputs = sorted((corpus / "test_set" / split / task / noisy).glob("*.wav"))
+                enhanced = sorted((run / "enhanced" / split / task).glob("*.wav"))
+                assert inputs and [p.name for p in enhanced] == [p.name for p in inputs]
+                assert [sf.info(p).frames for p in enhanced] == [sf.info(p).frames for p in inputs]
+        for split in SPLITS:
+            rows = table_rows(results / "eval" / f"{split}_{task}" / "results.md")
+            assert list(rows) == ["unprocessed", *BASELINES[task], "mae", "scratch"]
+            for system, cells in rows.items():
+                assert cells[0] == "3/3", f"{split}_{task} {system}: {cells}"
+                means = [float(c.split(" ± ")[0]) for c in cells[1:]]
+                assert len(means) == 4 and all(math.isfinite(m) for m in means), f"{split}_{task} {system}: {cells}"
+    report = (results / "RESULTS.md").read_text()
+    assert report.startswith("# DNS recipe, size tiny: results")
+    titles = re.findall(r"^### (test_set/\S+)", report, flags=re.MULTILINE)
+    assert titles == ["test_set/indomain/denoise", "test_set/indomain/dereverb", "test_set/ood/denoise",
+                      "test_set/ood/dereverb"]
+    assert "Data efficiency" not in report  # one paired fraction: no table
+
+
+def test_a_second_run_does_no_work_and_changes_nothing(pipeline):
+    results, corpus, _, first = pipeline
+    before = snapshot(results)
+    proc, second = run_sh("--results", results, "--corpus_folder", corpus)
+    output = proc.stdout + proc.stderr
+    assert snapshot(results) == before
+    for folder in ("pretrain", "finetune_denoise", "finetune_dereverb", "scratch_denoise", "scratch_dereverb"):
+        assert f"{results / folder} is done" in output
+    assert output.count("results.md exists; skipped") == 4 and "is up to date" in output
+    assert "Going into epoch" not in output and "Beginning experiment" not in output
+    print(f"run.sh --size tiny: first run {first:.0f} s, second run {second:.0f} s")
+
+
+def test_paired_fractions_reuse_a_pretraining_and_report_a_data_efficiency_table(pipeline):
+    results, corpus, _, _ = pipeline
+    pretrained = results / "pretrain" / "save"
+    run_sh("--results", results, "--corpus_folder", corpus, "--tag", "fractions", "--fractions", "0.05 0.1",
+           "--pretrained_folder", pretrained, "--tasks", "denoise", "--stage", "2")
+    tagged = results / "fractions"
+    assert not (tagged / "pretrain").exists()  # stage 2 reused the given pre-training
+    assert sorted(p.name for p in tagged.iterdir()) == [
+        "RESULTS.md", "eval", "finetune_denoise_p0.05", "finetune_denoise_p0.1", "scratch_denoise_p0.05",
+        "scratch_denoise_p0.1"]
+    assert (results / "prepared" / "paired_clean_0.05.json").is_file()  # manifests shared with the untagged run
+    for fraction in ("0.05", "0.1"):
+        evals = tagged / "eval" / f"p{fraction}"
+        assert sorted(p.name for p in evals.iterdir()) == ["indomain_denoise", "ood_denoise"]
+        rows = table_rows(evals / "indomain_denoise" / "results.md")
+        assert list(rows) == ["unprocessed", "spectral_gating", "wiener", "mae", "scratch"]
+        assert f"finetune_denoise_p{fraction}/enhanced" in (evals / "ood_denoise" / "results.md").read_text()
+    report = (tagged / "RESULTS.md").read_text()
+    assert report.startswith("# DNS recipe, size tiny, fractions: results")
+    assert f"- pre-training: {pretrained}" in report
+    table = report.split("## Data efficiency")[1].split("\n\n")[1].splitlines()
+    assert table[0] == ("| paired fraction | indomain_denoise PESQ | indomain_denoise SI-SDR (dB) | "
+                        "ood_denoise PESQ | ood_denoise SI-SDR (dB) |")
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.strip("|").split("|")[1:]] for line in table[2:]}
+    assert list(rows) == ["0.05", "0.1"]
+    for fraction, cells in rows.items():
+        split = tagged / "eval" / f"p{fraction}" / "ood_denoise"
+        mae, scratch = system_means(split / "mae.csv"), system_means(split / "scratch.csv")
+        assert cells[3] == f"{mae['si_sdr']:.2f} / {scratch['si_sdr']:.2f}"
+        assert all(math.isfinite(float(v)) for cell in cells for v in cell.split(" / "))
+    assert report.index("## Paired fraction 0.05") < report.index("## Paired fraction 0.1")
+    assert report.count("### test_set/indomain/denoise") == 2
+
+
+# ---- options and ablations.sh, with a stand-in interpreter (milliseconds) --------------------------------------
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# Records its arguments (one line, fields separated by \\x1f) and makes the --output_folder it is given.
+printf '%s\\x1f' "$@" >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
+prev=; for a in "$@"; do [ "$prev" = --output_folder ] && mkdir -p "$a"; prev=$a; done; exit 0
+"""
+
+
+@pytest.fixture
+def fake(tmp_path):
+    """run(script, *args) -> the calls it made, each a list of arguments, with a stand-in interpreter."""
+    python, log = tmp_path / "python", tmp_path / "calls.log"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    env = {**os.environ, "FAKE_LOG": str(log)}
+
+    def run(script, *args, check=True):
+        log.write_text("")
+        interpreter = ["--python", str(python)] if script == "run.sh" else []  # ablations.sh: given in args
+        proc = subprocess.run(["bash", script, *interpreter, *map(str, args)], cwd=DNS_RECIPE, env=env,
+                              capture_output=True, text=True, check=False)
+        if check:
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+        calls = [line.split("\x1f")[:-1] for line in log.read_text().splitlines()]
+        return (calls, proc) if not check else calls
+
+    run.python = python
+    return run
+
+
+def value(call, key):
+    """The value after the last ``key`` in a recorded call (None if absent)."""
+    found = [call[i + 1] for i, a in enumerate(call[:-1]) if a == key]
+    return found[-1] if found else None
+
+
+def trainings(calls):
+    """{hparams file stem: call} of the train.py calls."""
+    return {c[1].split("/")[-1][:-5]: c for c in calls if c[0] == "train.py"}
+
+
+def test_options_reach_the_stages_they_are_meant_for(fake, tmp_path):
+    base = tmp_path / "r"
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--tag", "t", "--pretrain_opts",
+                 "--stack_preset single-speaker", "--finetune_opts", "--freeze frozen", "--", "--seed", "7")
+    assert [c[0] for c in calls] == ["-m", *["train.py"] * 5, *["evaluate.py"] * 4, "report.py"]
+    runs = trainings(calls)
+    assert list(runs) == ["pretrain", "finetune_denoise", "finetune_dereverb", "scratch_denoise", "scratch_dereverb"]
+    assert value(runs["pretrain"], "--stack_preset") == "single-speaker" and value(runs["pretrain"], "--freeze") is None
+    for name, call in runs.items():
+        assert value(call, "--seed") == "7" and value(call, "--prep_folder") == f"{base}/prepared"
+        assert value(call, "--output_folder") == f"{base}/t/{name}"
+        if name != "pretrain":
+            assert value(call, "--stack_preset") is None and value(call, "--freeze") == "frozen"
+            assert value(call, "--pretrained_folder") == f"{base}/t/pretrain/save"
+            assert value(call, "--paired_fraction") is None
+    evals = [value(c, "--out") for c in calls if c[0] == "evaluate.py"]
+    assert sorted(evals) == [f"{base}/t/eval/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
+    report = calls[-1]
+    assert value(report, "--out") == f"{base}/t/RESULTS.md" and report[-1] == f"{base}/t/eval"
+    assert "pre-training options: --stack_preset single-speaker" in report
+
+    again = fake("run.sh", "--size", "tiny", "--results", base, "--tag", "t", "--stop_stage", "5")
+    assert [c[0] for c in again] == ["-m"]  # every training left its .done
+
+
+def test_scores_are_redone_when_their_model_is_retrained(fake, tmp_path):
+    base = tmp_path / "r"
+    fake("run.sh", "--size", "tiny", "--results", base)
+    for split in SPLITS:
+        for task in TASK_INPUT:
+            (base / "eval" / f"{split}_{task}").mkdir(parents=True)
+            (base / "eval" / f"{split}_{task}" / "results.md").write_text("scored\n")
+    assert [c[0] for c in fake("run.sh", "--size", "tiny", "--results", base, "--stage", "2")] == ["report.py"]
+    (base / "scratch_dereverb" / ".done").unlink()  # as if killed: trained again, then scored again
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--stage", "2")
+    assert [c[0] for c in calls] == ["train.py", "evaluate.py", "evaluate.py", "report.py"]
+    assert value(calls[0], "--output_folder") == f"{base}/scratch_dereverb"
+    assert [(value(c, "--out"), "--overwrite" in c) for c in calls[1:3]] == [
+        (f"{base}/eval/indomain_dereverb", True), (f"{base}/eval/ood_dereverb", True)]
+
+
+def test_ablations_are_one_command_each(fake, tmp_path):
+    base = tmp_path / "r"
+    stack = trainings(fake("ablations.sh", "stack", "--size", "tiny", "--results", base, "--python", fake.python))
+    assert value(stack["pretrain"], "--stack_preset") == "single-speaker"
+    assert value(stack["pretrain"], "--output_folder") == f"{base}/single-speaker/pretrain"
+    assert all(value(c, "--stack_preset") is None for n, c in stack.items() if n != "pretrain")
+
+    compression = trainings(fake("ablations.sh", "compression", "--size", "tiny", "--results", base,
+                                 "--python", fake.python))
+    assert all(value(c, "--compression_name") == "none" for c in compression.values()) and len(compression) == 5
+    assert value(compression["finetune_denoise"], "--output_folder") == f"{base}/no-compression/finetune_denoise"
+
+    calls, proc = fake("ablations.sh", "fractions", "--size", "tiny", "--results", base, "--python", fake.python,
+                       check=False)
+    assert proc.returncode == 1 and "no default pre-training" in proc.stderr and not calls
+    (base / "pretrain" / "save").mkdir(parents=True)
+    calls = fake("ablations.sh", "fractions", "--size", "tiny", "--results", base, "--python", fake.python)
+    runs = [c for c in calls if c[0] == "train.py"]
+    assert len(runs) == 12 and not any("pretrain.yaml" in c[1] for c in runs)
+    assert {value(c, "--paired_fraction") for c in runs} == {"0.01", "0.1", "1.0"}
+    assert {value(c, "--pretrained_folder") for c in runs} == {f"{base}/pretrain/save"}
+    assert f"{base}/fractions/finetune_dereverb_p0.01" in {value(c, "--output_folder") for c in runs}
+    assert f"{base}/fractions/eval/p1.0/ood_dereverb" in {value(c, "--out") for c in calls if c[0] == "evaluate.py"}
+    assert calls[-1][-3:] == [f"0.01={base}/fractions/eval/p0.01", f"0.1={base}/fractions/eval/p0.1",
+                              f"1.0={base}/fractions/eval/p1.0"]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--fractions", "0.1 1.5"], "--fractions: '1.5' is not a share in (0, 1]"),
+    (["--pretrained_folder", "x", "--pretrain_opts", "--stack_preset single-speaker"], "--pretrain_opts has no effect"),
+    (["--pretrain_opts", "--compression_name none"], "pre-training uses compression_name none, fine-tuning log1p"),
+    (["--tag", "eval"], "--tag 'eval' names a folder of the untagged run"),
+    (["--tasks", "denoise separate"], "--tasks: unknown task 'separate'"),
+    (["--stage"], "option --stage needs a value"),
+    (["--epochs", "3"], "unknown option --epochs"),
+])
+def test_bad_options_fail_before_any_work(fake, tmp_path, args, message):
+    calls, proc = fake("run.sh", "--results", tmp_path / "r", *args, check=False)
+    assert proc.returncode == 2 and message in proc.stderr and not calls and not (tmp_path / "r").exists()
+
+
+def test_a_pretraining_without_compression_cannot_be_fine_tuned_with_it(fake, tmp_path):
+    pretrained = tmp_path / "pre" / "save"
+    pretrained.mkdir(parents=True)
+    (pretrained.parent / "hyperparams.yaml").write_text("task: pretrain\ncompression_name: none   # log1p | none\n")
+    _, proc = fake("run.sh", "--results", tmp_path / "r", "--pretrained_folder", pretrained, check=False)
+    assert proc.returncode == 2 and "pre-training uses compression_name none, fine-tuning log1p" in proc.stderr
+    calls = fake("run.sh", "--results", tmp_path / "r", "--pretrained_folder", pretrained, "--stage", "3",
+                 "--stop_stage", "3", "--", "--compression_name", "none")
+    assert [value(c, "--compression_name") for c in calls] == ["none"]

@@ -1,0 +1,108 @@
+"""recipes/DNS/report.py (run.sh stage 7): per-system means, the data-efficiency table, the report, the CLI."""
+
+import importlib.util
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from maese.scoring import write_csv
+
+REPORT = Path(__file__).resolve().parents[2] / "recipes" / "DNS" / "report.py"
+NAN = float("nan")
+
+
+@pytest.fixture(scope="module")
+def report():
+    spec = importlib.util.spec_from_file_location("dns_report", REPORT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def scores(folder, system, pesq, si_sdr, errors=None):
+    """``folder/<system>.csv`` as evaluate.py writes it: one row per (pesq, si_sdr) pair."""
+    errors = errors or [""] * len(pesq)
+    rows = [{"file": f"f{i}.wav", "pesq": p, "stoi": 0.9, "si_sdr": s, "error": e}
+            for i, (p, s, e) in enumerate(zip(pesq, si_sdr, errors))]
+    write_csv(rows, Path(folder) / f"{system}.csv")
+
+
+def scored_split(folder, name, mae, scratch):
+    """An eval split folder ``folder/name`` with results.md, mae.csv and scratch.csv ((pesq, si_sdr) lists)."""
+    split = Path(folder) / name
+    split.mkdir(parents=True)
+    (split / "results.md").write_text(f"### test_set/{name}\n\n| system | files scored |\n")
+    scores(split, "mae", *mae)
+    scores(split, "scratch", *scratch)
+    return split
+
+
+@pytest.fixture
+def fractions(tmp_path):
+    """[(fraction, eval folder)]: 0.01 scored on two splits, 0.1 on one (its ood split not scored yet)."""
+    low, high = tmp_path / "eval" / "p0.01", tmp_path / "eval" / "p0.1"
+    scored_split(low, "ood_denoise", ([1.0, 2.0], [5.0, 7.0]), ([1.5, 1.5], [4.0, NAN]))
+    scored_split(low, "indomain_denoise", ([2.0, 3.0], [10.0, 12.0]), ([1.0, 2.0], [8.0, 9.0]))
+    scored_split(high, "indomain_denoise", ([3.0, 3.5], [14.0, 15.0]), ([2.5, 2.5], [9.0, 10.0]))
+    (high / "ood_denoise").mkdir()  # started, no results.md yet
+    return [("0.01", low), ("0.1", high)]
+
+
+def test_system_means_leave_out_failed_files_and_give_nan_for_what_is_missing(report, tmp_path):
+    scores(tmp_path, "mae", [1.0, NAN, 3.0], [2.0, 4.0, NAN], errors=["", "PESQ: no speech", "too short"])
+    assert report.system_means(tmp_path / "mae.csv") == {"pesq": 2.0, "si_sdr": 3.0}
+    assert report.system_means(tmp_path / "mae.csv", ("stoi",)) == {"stoi": pytest.approx(0.9)}
+    missing = report.system_means(tmp_path / "scratch.csv")
+    assert set(missing) == {"pesq", "si_sdr"} and all(math.isnan(v) for v in missing.values())
+    unknown = report.system_means(tmp_path / "mae.csv", ("dnsmos_ovrl",))
+    assert math.isnan(unknown["dnsmos_ovrl"])
+
+
+def test_data_efficiency_table_has_a_row_per_fraction_and_mae_scratch_cells(report, fractions):
+    lines = report.data_efficiency_table(fractions).splitlines()
+    assert lines[0] == ("| paired fraction | indomain_denoise PESQ | indomain_denoise SI-SDR (dB) | "
+                        "ood_denoise PESQ | ood_denoise SI-SDR (dB) |")
+    assert lines[1] == "| ---: | ---: | ---: | ---: | ---: |"
+    assert lines[2] == "| 0.01 | 2.50 / 1.50 | 11.00 / 8.50 | 1.50 / 1.50 | 6.00 / 4.00 |"
+    assert lines[3] == "| 0.1 | 3.25 / 2.50 | 14.50 / 9.50 | - / - | - / - |"
+    assert lines[4] == "" and lines[5].startswith("Each cell: mae / scratch")
+    reversed_rows = report.data_efficiency_table(fractions[::-1]).splitlines()
+    assert [line.split(" |")[0] for line in reversed_rows[2:4]] == ["| 0.1", "| 0.01"]  # rows in the order given
+    assert report.data_efficiency_table([("0.5", fractions[0][1].parent / "p0.5")]).startswith("No scored test splits")
+
+
+def test_report_of_one_run_concatenates_the_split_tables_in_order(report, fractions, tmp_path):
+    text = report.build_report("DNS recipe, size tiny: results", [(None, fractions[0][1])], notes=["options: x"])
+    assert text.startswith("# DNS recipe, size tiny: results\n\n- options: x\n\n### test_set/indomain_denoise")
+    assert text.index("### test_set/indomain_denoise") < text.index("### test_set/ood_denoise")
+    assert "Data efficiency" not in text and "## Paired fraction" not in text
+    empty = report.build_report("T", [(None, tmp_path / "nothing")])
+    assert f"No results in `{tmp_path / 'nothing'}` yet" in empty
+
+
+def test_report_of_several_fractions_starts_with_the_table(report, fractions):
+    text = report.build_report("T", fractions)
+    sections = [text.index(h) for h in ("## Data efficiency", "## Paired fraction 0.01", "## Paired fraction 0.1")]
+    assert sections == sorted(sections)
+    assert text.count("### test_set/indomain_denoise") == 2 and text.count("### test_set/ood_denoise") == 1
+    assert "| 0.1 | 3.25 / 2.50 | 14.50 / 9.50 | - / - | - / - |" in text
+
+
+def test_cli_writes_the_report_once_and_leaves_an_up_to_date_one_alone(report, fractions, tmp_path, capsys):
+    out = tmp_path / "RESULTS.md"
+    args = ["--out", str(out), "--title", "T", "--note", "n", "--", *(f"{f}={d}" for f, d in fractions)]
+    report.main(args)
+    assert out.read_text() == report.build_report("T", fractions, ["n"])
+    assert "## Data efficiency" in capsys.readouterr().out
+    os.utime(out, ns=(1, 1))
+    report.main(args)
+    assert out.stat().st_mtime_ns == 1 and "is up to date" in capsys.readouterr().err
+    report.main(["--out", str(out), "--title", "T2", str(fractions[0][1])])
+    assert out.read_text().startswith("# T2\n") and out.stat().st_mtime_ns != 1
+    with pytest.raises(SystemExit):
+        report.main(["--out", str(out), f"0.01={fractions[0][1]}", str(fractions[1][1])])  # labels on all or none
+    assert "label every EVAL folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        report.main(["--out", str(out), "=x"])
