@@ -31,12 +31,11 @@ from pathlib import Path
 import soundfile as sf
 import torch
 import yaml
-from speechbrain.utils.checkpoints import Checkpointer
 
 from maese.audio import AudioError, atomic_sound_file, check_finite, read_info, resample
 from maese.dataio import write_json
 from maese.features import STFT, get_compression
-from maese.models.heads import EnhancementModel
+from maese.models.heads import EnhancementModel, best_model_file
 from maese.models.mae import MAE_PRESETS, SpectrogramMAE
 
 logger = logging.getLogger(__name__)
@@ -70,14 +69,11 @@ def build_model(config):
 
 def find_best_checkpoint(experiment):
     """``model.ckpt`` of the checkpoint with the lowest valid ``loss`` in ``experiment/save``."""
-    folder = Path(experiment) / "save"
-    best = Checkpointer(folder).find_checkpoint(min_key="loss") if folder.is_dir() else None
-    if best is None or "model" not in best.paramfiles:
-        raise FileNotFoundError(
-            f"{experiment}: no fine-tuning checkpoint (expected save/CKPT*/model.ckpt with a valid loss). "
-            "Point --model at the output_folder of a finished fine-tuning (or scratch) run."
-        )
-    return best.paramfiles["model"]
+    return best_model_file(
+        Path(experiment) / "save",
+        f"{experiment}: no fine-tuning checkpoint (expected save/CKPT*/model.ckpt with a valid loss). "
+        "Point --model at the output_folder of a finished fine-tuning (or scratch) run.",
+    )
 
 
 class _PlainLoader(yaml.SafeLoader):

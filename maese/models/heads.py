@@ -154,6 +154,20 @@ class EnhancementModel(nn.Module):
         return torch.cat([values, edge.expand(-1, -1, missing)], dim=-1) if missing else values
 
 
+def best_model_file(save_folder, missing):
+    """``model.ckpt`` of the checkpoint with the lowest valid ``loss`` in ``save_folder``.
+
+    Raises
+    ------
+    FileNotFoundError with the message ``missing`` when the folder holds no such checkpoint.
+    """
+    folder = Path(save_folder)
+    best = Checkpointer(folder).find_checkpoint(min_key="loss") if folder.is_dir() else None
+    if best is None or "model" not in best.paramfiles:
+        raise FileNotFoundError(missing)
+    return best.paramfiles["model"]
+
+
 def find_pretrained_checkpoint(pretrain_save_folder):
     """Path of ``model.ckpt`` in the best (lowest valid ``loss``) checkpoint of a pre-training ``save`` folder.
 
@@ -161,14 +175,11 @@ def find_pretrained_checkpoint(pretrain_save_folder):
     ------
     FileNotFoundError naming the folder when it holds no such checkpoint.
     """
-    folder = Path(pretrain_save_folder)
-    best = Checkpointer(folder).find_checkpoint(min_key="loss") if folder.is_dir() else None
-    if best is None or "model" not in best.paramfiles:
-        raise FileNotFoundError(
-            f"pretrained_folder {folder}: no pre-training checkpoint found (expected CKPT*/model.ckpt with a "
-            "valid loss). Run the pre-training stage first, or point pretrained_folder at its save/ folder."
-        )
-    return best.paramfiles["model"]
+    return best_model_file(
+        pretrain_save_folder,
+        f"pretrained_folder {pretrain_save_folder}: no pre-training checkpoint found (expected CKPT*/model.ckpt "
+        "with a valid loss). Run the pre-training stage first, or point pretrained_folder at its save/ folder.",
+    )
 
 
 ENCODER_KEYS = ("patch_embed.", "encoder_blocks.", "encoder_norm.")
