@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +41,24 @@ def audio_manifest(files, root=None, min_duration=0.0):
         if duration < min_duration:
             dropped += 1
             continue
-        uid = str(Path(path).relative_to(root).with_suffix("")).replace("/", "_") if root else Path(path).stem
+        uid = relative_id(path, root) if root else Path(path).stem
         if uid in entries:
             raise PreparationError(f"Two audio files map to the id {uid!r} ({entries[uid]['wav']} and {path}).")
         entries[uid] = {"wav": str(Path(path).resolve()), "duration": round(duration, 4)}
     return entries, dropped
+
+
+def relative_id(path, roots):
+    """Manifest id of ``path``: its path relative to the first of ``roots`` holding it, no suffix, ``/`` -> ``_``.
+
+    ``roots`` is a folder or a list of folders (a data folder and its resampling cache).
+    """
+    for root in roots if isinstance(roots, (list, tuple)) else [roots]:
+        try:
+            return str(Path(path).relative_to(root).with_suffix("")).replace("/", "_")
+        except ValueError:
+            continue
+    raise PreparationError(f"{path} is not under {roots}.")
 
 
 def split_entries(entries, valid_fraction, seed):
@@ -150,3 +164,112 @@ def audio_files(folder, what):
     if not files:
         raise PreparationError(f"{folder} holds no audio files (.wav/.flac/.ogg); expected {what} there.")
     return files
+
+
+def cached_path(path, root, cache_root):
+    """Where the resampled copy of ``root/<rel>`` lives: ``cache_root/<rel>`` with a .wav suffix."""
+    return Path(cache_root) / Path(path).relative_to(root).with_suffix(".wav")
+
+
+def resample_to_cache(files, root, cache_root, sample_rate, what="audio"):
+    """Files at ``sample_rate`` (mono) as they are; the others resampled once into ``cache_root``.
+
+    The source folder is never written to. A cached copy that exists is kept (copies are written
+    atomically, so an existing one is complete): a second run, or a run resumed after a kill,
+    resamples nothing twice. Unreadable sources (empty, truncated, not audio) are all collected
+    and reported with counts, never silently skipped.
+
+    Arguments
+    ---------
+    files : list of Path
+        Audio files under ``root``.
+    root, cache_root : Path
+    sample_rate : int
+    what : str
+        What the files are, for messages.
+
+    Returns
+    -------
+    (list of Path to use, int number of files resampled now)
+    """
+    root, cache_root = Path(root).resolve(), Path(cache_root).resolve()
+    if cache_root == root or root in cache_root.parents:
+        raise PreparationError(f"The resampling cache {cache_root} must not be inside the data folder {root}.")
+    out, problems, resampled = [], [], 0
+    for path in tqdm(files, desc=f"checking/resampling {what}", disable=len(files) < 100):
+        path = Path(path).resolve()
+        target = cached_path(path, root, cache_root)
+        if target.is_file():
+            out.append(target)
+            continue
+        try:
+            info = read_info(path)
+            if info.samplerate == sample_rate and info.channels == 1:
+                out.append(path)
+                continue
+            wav = load_audio(path, sample_rate).clamp(-1.0, 1.0)
+        except ValueError as err:  # AudioError
+            problems.append(str(err))
+            continue
+        save_audio(target, wav, sample_rate)
+        out.append(target)
+        resampled += 1
+    if problems:
+        shown = "\n  ".join(problems[:10])
+        raise PreparationError(
+            f"{root} ({what}): {len(problems)} of {len(files)} files are unusable, e.g.\n  {shown}\n"
+            "Is the copy of the dataset complete? Re-copy these files (or remove them) and prepare again."
+        )
+    if resampled:
+        logger.info("%s: resampled %d of %d files to %d Hz into %s", what, resampled, len(files), sample_rate, cache_root)
+    return out, resampled
+
+
+FILEID = re.compile(r"fileid_(\d+)$")
+
+
+def pair_by_fileid(noisy_files, clean_files, what):
+    """Pair DNS-style files on their ``fileid_<N>`` suffix (``..._snr5_fileid_3.wav`` with ``clean_fileid_3.wav``).
+
+    Returns
+    -------
+    dict: fileid (int) -> (noisy path, clean path)
+
+    Raises
+    ------
+    PreparationError with counts if any file has no twin, no fileid, or a fileid twice (a partial copy).
+    """
+    def by_id(files, side):
+        found, unnamed, twice = {}, [], []
+        for path in files:
+            match = FILEID.search(Path(path).stem)
+            if not match:
+                unnamed.append(Path(path).name)
+            elif int(match.group(1)) in found:
+                twice.append(Path(path).name)
+            else:
+                found[int(match.group(1))] = path
+        problems = []
+        if unnamed:
+            problems.append(f"{len(unnamed)} {side} files without a fileid_<N> suffix (e.g. {unnamed[0]})")
+        if twice:
+            problems.append(f"{len(twice)} {side} files repeat a fileid (e.g. {twice[0]})")
+        return found, problems
+
+    noisy, problems = by_id(noisy_files, "noisy")
+    clean, more = by_id(clean_files, "clean")
+    problems += more
+    lone_noisy = sorted(set(noisy) - set(clean))
+    lone_clean = sorted(set(clean) - set(noisy))
+    if lone_noisy:
+        problems.append(f"{len(lone_noisy)} of {len(noisy)} noisy files have no clean twin "
+                        f"(e.g. {Path(noisy[lone_noisy[0]]).name})")
+    if lone_clean:
+        problems.append(f"{len(lone_clean)} of {len(clean)} clean files have no noisy twin "
+                        f"(e.g. {Path(clean[lone_clean[0]]).name})")
+    if problems:
+        raise PreparationError(
+            f"{what}: " + "; ".join(problems) + ". The copy looks partial: complete it (or remove the "
+            "unmatched files) and prepare again."
+        )
+    return {i: (noisy[i], clean[i]) for i in sorted(noisy)}

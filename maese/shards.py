@@ -1,0 +1,293 @@
+"""Prepared audio as WebDataset tar shards, streamed so that each DDP rank reads its own shards.
+
+A shard is a plain tar file in the WebDataset layout: per utterance ``<key>.wav`` (16-bit PCM at
+the model's rate) and ``<key>.json`` (``{"id", "duration", "samples"}``), the two members of one
+utterance next to each other. Such shards can be read by the ``webdataset`` package (checked with
+webdataset 1.0.2) as well as by :class:`ShardDataset`, which needs no package beyond this project's. ``shards.json`` in the shard folder lists the shards with their utterance counts and is
+written last (it marks a finished folder).
+
+Reading: every epoch the shard list is shuffled with ``seed + epoch``, then dealt round-robin to the
+ranks (shard ``i`` of the shuffled list goes to rank ``i % world_size``) and, inside a rank, to the
+DataLoader workers, so every shard is read exactly once per epoch across all processes, on one node
+or several. All ranks yield the same number of utterances (the largest rank's share: a rank with
+fewer repeats some of its own, as ``DistributedSampler`` pads), so DDP never waits on a rank with an
+extra batch and no utterance is left out.
+"""
+
+import io
+import json
+import logging
+import os
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from maese.audio import load_audio
+from maese.dataio import read_manifest, write_json
+
+logger = logging.getLogger(__name__)
+
+INDEX = "shards.json"
+SHARD_NAME = "shard-{:06d}.tar"
+
+
+class ShardError(ValueError):
+    """A shard folder that cannot be written or read; the message says what to do."""
+
+
+def shard_key(uid):
+    """A WebDataset key for ``uid``: WebDataset splits member names at the first dot, so dots go."""
+    return uid.replace(".", "_").replace("/", "_")
+
+
+def _add_member(tar, name, data):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = 0  # byte-identical shards from the same input
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _wav_bytes(wav, sample_rate):
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(wav.numpy(), -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
+
+
+def write_shards(manifest, shard_folder, sample_rate=16000, num_shards=None, utterances_per_shard=1000, seed=0):
+    """Write the audio of a manifest as tar shards in ``shard_folder``; idempotent.
+
+    Arguments
+    ---------
+    manifest : str or Path
+        A JSON manifest (``{id: {"wav": path, ...}}``).
+    shard_folder : str or Path
+    sample_rate : int
+        The audio is stored at this rate (resampled if needed), mono.
+    num_shards : int or None
+        How many shards; ``None``: enough for ``utterances_per_shard`` each. For DDP make it a
+        multiple of the number of processes. Utterances are dealt to shards round-robin after a
+        seeded shuffle, so shard sizes differ by at most one.
+    utterances_per_shard : int
+    seed : int
+
+    Returns
+    -------
+    list of Path: the shards.
+    """
+    shard_folder = Path(shard_folder)
+    entries = read_manifest(manifest)
+    options = {"manifest": str(Path(manifest).resolve()), "sample_rate": sample_rate, "num_shards": num_shards,
+               "utterances_per_shard": utterances_per_shard, "seed": seed, "utterances": len(entries)}
+    index_path = shard_folder / INDEX
+    if index_path.is_file():
+        index = json.loads(index_path.read_text())
+        if index["options"] != options:
+            raise ShardError(f"{shard_folder} holds shards written with other options; use another folder or delete it.")
+        return [shard_folder / s["name"] for s in index["shards"]]
+    if num_shards is None:
+        num_shards = max(1, -(-len(entries) // utterances_per_shard))
+    if num_shards > len(entries):
+        raise ShardError(f"num_shards={num_shards} is more than the {len(entries)} utterances of {manifest}.")
+    ids = sorted(entries)
+    order = np.random.default_rng(seed).permutation(len(ids))
+    shard_folder.mkdir(parents=True, exist_ok=True)
+    listed = []
+    for shard in range(num_shards):
+        chosen = [ids[i] for i in order[shard::num_shards]]
+        name = SHARD_NAME.format(shard)
+        tmp = shard_folder / f".{name}.tmp"
+        with tarfile.open(tmp, "w") as tar:
+            for uid in chosen:
+                wav = load_audio(entries[uid]["wav"], sample_rate)
+                key = shard_key(uid)
+                meta = {"id": uid, "duration": round(wav.numel() / sample_rate, 4), "samples": wav.numel()}
+                _add_member(tar, f"{key}.json", json.dumps(meta, sort_keys=True).encode())
+                _add_member(tar, f"{key}.wav", _wav_bytes(wav, sample_rate))
+        os.replace(tmp, shard_folder / name)
+        listed.append({"name": name, "utterances": len(chosen)})
+    write_json(index_path, {"options": options, "sample_rate": sample_rate, "shards": listed})
+    logger.info("%s: %d utterances in %d shards", shard_folder, len(entries), num_shards)
+    return [shard_folder / s["name"] for s in listed]
+
+
+def read_index(shard_folder):
+    """``[(shard path, utterance count)]`` of a finished shard folder, and its sample rate."""
+    index_path = Path(shard_folder) / INDEX
+    if not index_path.is_file():
+        raise ShardError(f"{shard_folder}: no {INDEX}; write the shards first (prepare.py --shards {shard_folder}).")
+    index = json.loads(index_path.read_text())
+    return [(Path(shard_folder) / s["name"], s["utterances"]) for s in index["shards"]], index["sample_rate"]
+
+
+def split_shards(shards, rank, world_size, epoch, seed):
+    """The shards of ``rank`` for ``epoch``: a shuffle by ``seed + epoch``, then every ``world_size``-th.
+
+    Arguments
+    ---------
+    shards : list
+        Anything (paths, or (path, count) pairs); the same list on every rank.
+    rank, world_size, epoch, seed : int
+
+    Returns
+    -------
+    list: this rank's share; the shares of all ranks partition ``shards``.
+    """
+    if len(shards) < world_size:
+        raise ShardError(f"{len(shards)} shards for {world_size} processes: every process needs one; "
+                         "write at least as many shards as processes (--num_shards).")
+    order = np.random.default_rng(seed + epoch).permutation(len(shards))
+    return [shards[i] for i in order[rank::world_size]]
+
+
+def iter_shard(path):
+    """``(key, {"wav": bytes, "json": bytes})`` per utterance of a tar shard, in order."""
+    current, members = None, {}
+    with tarfile.open(path, "r") as tar:
+        for info in tar:
+            if not info.isfile():
+                continue
+            key, _, ext = info.name.partition(".")
+            if current is not None and key != current:
+                yield current, members
+                members = {}
+            current = key
+            members[ext] = tar.extractfile(info).read()
+    if current is not None:
+        yield current, members
+
+
+def _decode(members, sample_rate):
+    meta = json.loads(members["json"])
+    data, rate = sf.read(io.BytesIO(members["wav"]), dtype="float32")
+    if rate != sample_rate:
+        raise ShardError(f"A shard holds {rate} Hz audio, expected {sample_rate} Hz; write the shards again.")
+    return {"id": meta["id"], "sig": torch.from_numpy(data)}
+
+
+def worker_targets(counts, num_workers, target):
+    """Utterances each DataLoader worker yields: its shards' (``counts[w::num_workers]``), the first worker
+    also repeating some of its own to bring the rank's total up to ``target``."""
+    totals = [sum(counts[w::num_workers]) for w in range(num_workers)]
+    totals[0] += target - sum(totals)
+    return totals
+
+
+class ShardDataset(IterableDataset):
+    """Stream ``{"id", "sig"}`` items (``sig``: float32 ``[time]``) from the shards of a folder.
+
+    Each process reads only its own shards (see the module docstring), so it needs no sampler:
+    give the DataLoader no ``shuffle`` (utterances are shuffled within a buffer instead).
+
+    Arguments
+    ---------
+    shard_folder : str or Path
+        Written by :func:`write_shards`.
+    sample_rate : int
+        Must be the rate the shards hold.
+    seed : int
+    rank, world_size : int or None
+        ``None``: from ``torch.distributed`` when it is initialised, else from the ``RANK`` /
+        ``WORLD_SIZE`` environment variables (set by torchrun), else 0 / 1.
+    epoch_counter : object with ``current`` or None
+        E.g. SpeechBrain's ``EpochCounter``: the epoch is read from it when iteration starts (a
+        resumed run reshuffles as the straight run did). Without it, call :meth:`set_epoch`.
+    shuffle_buffer : int
+        Utterances are yielded in a random order within a buffer of this size (0: shard order).
+    equal_length : bool
+        Every rank yields the largest rank's number of utterances, repeating some (needed by DDP).
+    """
+
+    def __init__(self, shard_folder, sample_rate=16000, seed=0, rank=None, world_size=None, epoch_counter=None,
+                 shuffle_buffer=100, equal_length=True):
+        super().__init__()
+        self.shards, rate = read_index(shard_folder)
+        if rate != sample_rate:
+            raise ShardError(f"{shard_folder} holds {rate} Hz audio; the model runs at {sample_rate} Hz.")
+        self.sample_rate, self.seed = sample_rate, seed
+        self._rank, self._world_size = rank, world_size
+        self.epoch_counter, self.epoch = epoch_counter, 0
+        self.shuffle_buffer, self.equal_length = shuffle_buffer, equal_length
+
+    def set_epoch(self, epoch):
+        """Use ``epoch`` for the next iteration's shuffle (when no epoch counter is given)."""
+        self.epoch = epoch
+
+    @property
+    def rank_and_world_size(self):
+        if self._rank is not None:
+            return self._rank, self._world_size or 1
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            return torch.distributed.get_rank(), torch.distributed.get_world_size()
+        return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+    def current_epoch(self):
+        return int(self.epoch_counter.current) if self.epoch_counter is not None else self.epoch
+
+    def rank_length(self, epoch=None):
+        """Utterances each rank yields in ``epoch`` (the same on all ranks when ``equal_length``)."""
+        rank, world_size = self.rank_and_world_size
+        epoch = self.current_epoch() if epoch is None else epoch
+        shares = [split_shards(self.shards, r, world_size, epoch, self.seed) for r in range(world_size)]
+        totals = [sum(count for _, count in share) for share in shares]
+        return max(totals) if self.equal_length else totals[rank]
+
+    def __len__(self):
+        return self.rank_length()
+
+    def __iter__(self):
+        rank, world_size = self.rank_and_world_size
+        epoch = self.current_epoch()
+        mine = split_shards(self.shards, rank, world_size, epoch, self.seed)
+        worker = get_worker_info()
+        worker_id, num_workers = (worker.id, worker.num_workers) if worker else (0, 1)
+        target = worker_targets([c for _, c in mine], num_workers, self.rank_length(epoch))[worker_id]
+        paths = [path for path, _ in mine][worker_id::num_workers]
+        rng = np.random.default_rng([self.seed, epoch, rank, worker_id])
+        buffer, seen, yielded = [], [], 0
+
+        def shuffled():
+            for path in paths:
+                for _, members in iter_shard(path):
+                    buffer.append(members)
+                    if len(seen) < target:
+                        seen.append(members)  # for the repeats that even out the ranks
+                    if len(buffer) > self.shuffle_buffer:
+                        yield buffer.pop(int(rng.integers(len(buffer))))
+            while buffer:
+                yield buffer.pop(int(rng.integers(len(buffer))))
+
+        for members in shuffled():
+            if yielded == target:
+                return
+            yield _decode(members, self.sample_rate)
+            yielded += 1
+        while yielded < target:  # a rank with fewer utterances repeats its first ones (as DistributedSampler does)
+            yield _decode(seen[(yielded) % len(seen)], self.sample_rate)
+            yielded += 1
+
+
+def shard_train_data(hparams):
+    """Pre-training data streamed from ``hparams["shard_folder"]``, for a recipe's ``train.py``.
+
+    Writes the shards of ``<prep_folder>/pretrain_train.json`` there first (on the main process) unless
+    the folder already holds finished shards (e.g. from ``prepare.py --shards``), then returns
+    ``(ShardDataset, train DataLoader options)``; the options lose ``shuffle`` (the dataset shuffles,
+    and a DataLoader cannot shuffle an IterableDataset) and gain SpeechBrain's ``PaddedBatch``. Uses the hparams ``prep_folder``,
+    ``sample_rate``, ``seed``, ``epoch_counter``, ``train_dataloader_opts`` and, if set, ``num_shards``.
+    """
+    from speechbrain.dataio.batch import PaddedBatch
+    from speechbrain.utils.distributed import run_on_main
+
+    folder = Path(hparams["shard_folder"])
+    if not (folder / INDEX).is_file():
+        manifest = Path(hparams["prep_folder"]) / "pretrain_train.json"
+        run_on_main(write_shards, args=[manifest, folder, hparams["sample_rate"], hparams.get("num_shards")],
+                    kwargs={"seed": hparams["seed"]})
+    dataset = ShardDataset(folder, hparams["sample_rate"], hparams["seed"], epoch_counter=hparams["epoch_counter"])
+    options = {k: v for k, v in hparams["train_dataloader_opts"].items() if k != "shuffle"}
+    options.setdefault("collate_fn", PaddedBatch)  # SpeechBrain adds it only for its DynamicItemDatasets
+    return dataset, options
