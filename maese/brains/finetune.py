@@ -14,6 +14,10 @@ The whole utterance is distorted (a reverberant tail starts before the crop), th
 of ``segment_seconds`` is cut from input and target alike. An epoch draws ``examples_per_epoch``
 utterances with replacement, so runs with any ``paired_fraction`` take the same number of steps.
 Validation uses the corpus' fixed pairs of the task, whole utterances.
+
+With ``train_pairs: fixed`` (a corpus distributed as noisy/clean pairs, e.g. VoiceBank-DEMAND) the
+training batches hold the corpus' own ``noisy``/``clean`` pairs instead (:func:`paired_dataset`),
+cropped alike; ``distortion`` is then not used. The default is ``on_the_fly``.
 """
 
 import numpy as np
@@ -36,12 +40,15 @@ from maese.plots import plot_spectrograms
 # The input folder of a task's pair folders (beside clean/).
 TASK_INPUT = {"denoise": "noisy", "dereverb": "reverb"}
 INITS = ("pretrained", "scratch")
+TRAIN_PAIRS = ("on_the_fly", "fixed")
 
 
 def check_finetune_hparams(hparams):
     """Fail early, naming the key, on a fine-tuning hparam value that cannot work."""
     require(hparams, "enhance_task", lambda v: v in TASK_INPUT, f"one of {sorted(TASK_INPUT)}")
     require(hparams, "init", lambda v: v in INITS, f"one of {list(INITS)}")
+    if "train_pairs" in hparams:
+        require(hparams, "train_pairs", lambda v: v in TRAIN_PAIRS, f"one of {list(TRAIN_PAIRS)}")
     require(hparams, "paired_fraction", lambda v: 0 < v <= 1, "a share in (0, 1]")
     require(hparams, "min_paired_utterances", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1")
     require(hparams, "head_target", lambda v: v in HEAD_TARGETS, f"one of {list(HEAD_TARGETS)}")
@@ -123,11 +130,13 @@ def pesq_stoi(estimate, target, sample_rate):
 class EnhanceFinetuneBrain(LoggedBrain):
     """Trains ``modules.model`` (an EnhancementModel) on pairs made on the fly; the same Brain for scratch.
 
-    hparams used: ``model`` (the unwrapped module), ``distortion`` (from :func:`make_distortion`),
+    hparams used: ``model`` (the unwrapped module), ``distortion`` (from :func:`make_distortion`;
+    not with ``train_pairs: fixed``), optional ``train_pairs`` (``on_the_fly`` or ``fixed``),
     ``segment_seconds``, ``sample_rate``, ``examples_per_epoch``, ``si_sdr_weight``, ``seed``,
     ``valid_pesq_stoi``, ``plot_folder``, ``metrics_file``, ``train_logger``, ``epoch_counter``,
     optional ``lr_scheduler``, and those of :func:`check_finetune_hparams`.
-    Training batches hold ``clean`` utterances; validation and test batches hold ``noisy``/``clean`` pairs.
+    Training batches hold ``clean`` utterances (``noisy``/``clean`` pairs with ``train_pairs: fixed``);
+    validation and test batches hold ``noisy``/``clean`` pairs.
     """
 
     def __init__(self, *args, **kwargs):
@@ -151,10 +160,12 @@ class EnhanceFinetuneBrain(LoggedBrain):
         """Make (train) or read (valid/test) the pairs and enhance; returns a dict (see ``compute_objectives``)."""
         batch = batch.to(self.device)
         if stage == sb.Stage.TRAIN:
-            clean, lengths = batch.clean
-            generator = self.train_rng.generator
+            (clean, lengths), generator = batch.clean, self.train_rng.generator
             with torch.no_grad():
-                noisy, target = make_pairs(self.hparams.distortion, clean, lengths, generator)
+                if getattr(self.hparams, "train_pairs", "on_the_fly") == "fixed":
+                    noisy, target = batch.noisy[0], clean
+                else:
+                    noisy, target = make_pairs(self.hparams.distortion, clean, lengths, generator)
                 segment = int(self.hparams.segment_seconds * self.hparams.sample_rate)
                 noisy, target = paired_crops(noisy, target, lengths, segment, generator)
             lengths = torch.ones(noisy.shape[0], device=self.device)

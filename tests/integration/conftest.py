@@ -26,3 +26,39 @@ def run_recipe(args, cwd=DNS_RECIPE, launcher=None, timeout=600, env=None):
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     return proc
+
+
+def load_recipe_module(recipe, name):
+    """``recipes/<recipe>/<name>.py`` imported as ``<recipe>_<name>`` (every recipe has its own ``prepare``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"{recipe}_{name}", REPO / "recipes" / recipe / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def fake_pretraining(save_folder):
+    """A pre-training save/ folder holding a tiny (random) MAE checkpoint with a valid loss."""
+    from speechbrain.utils.checkpoints import Checkpointer
+
+    from maese.models.mae import SpectrogramMAE
+
+    model = SpectrogramMAE.from_preset("tiny", patch_size=[16, 16])
+    Checkpointer(save_folder, recoverables={"model": model}).save_checkpoint(meta={"loss": 1.0})
+    return save_folder
+
+
+def run_pairs_recipe(recipe, corpus, tmp_path, *options):
+    """``recipes/<recipe>/run.sh --size tiny`` on ``corpus`` from a fake pre-training, into ``tmp_path/results``.
+
+    Returns
+    -------
+    (results folder, completed process)
+    """
+    results = tmp_path / "results"
+    args = ["run.sh", "--data_folder", corpus, "--size", "tiny", "--results", results,
+            "--cache_folder", tmp_path / "cache", "--prep_folder", tmp_path / "prep",
+            "--pretrained_folder", fake_pretraining(tmp_path / "pretrain" / "save"), *options, "--", "--device", "cpu"]
+    env = {"PYTHON": sys.executable, "METRICS": "pesq stoi si_sdr"}
+    return results, run_recipe(args, cwd=REPO / "recipes" / recipe, launcher=["bash"], env=env)

@@ -68,3 +68,17 @@ def test_two_processes_read_every_shard_once_per_epoch(tiny_corpus, tmp_path):
         assert ranks[0][epoch]["batches"] == ranks[1][epoch]["batches"]
         assignments.add(tuple(sorted(ranks[0][epoch]["shards"])))
     assert len(assignments) > 1, "the shards should be dealt anew each epoch"
+
+
+def test_pretraining_streams_shards(tiny_corpus, tmp_path):
+    from conftest import run_recipe
+
+    shards, out = tmp_path / "shards", tmp_path / "exp"
+    run_recipe(["train.py", "hparams/pretrain.yaml", "--size", "tiny", "--device", "cpu", "--corpus_folder",
+                tiny_corpus, "--prep_folder", tmp_path / "prep", "--output_folder", out, "--number_of_epochs", 1,
+                "--shard_folder", shards, "--num_shards", 2])
+    index = json.loads((shards / "shards.json").read_text())
+    assert len(index["shards"]) == 2
+    metrics = json.loads((out / "valid_metrics.json").read_text())
+    assert metrics["visible_input_l1"] > 0 and metrics["loss"] == metrics["loss"]  # finite
+    assert "epoch: 1" in (out / "train_log.txt").read_text()

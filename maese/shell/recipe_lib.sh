@@ -1,0 +1,66 @@
+# Shell helpers shared by the recipes' run.sh (sourced, not run). A run.sh sets, before sourcing:
+#   caller   the folder it was called from (relative paths on its command line are taken from there)
+#   python   the interpreter (the maese commands beside it are used, else those on PATH)
+# and the default of each option; `parse_options` then reads `--name value` into the variable `name`.
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+abspath() { case "$1" in /*) echo "$1" ;; *) echo "${caller}/$1" ;; esac; }
+
+# parse_options "NAME ..." "PATH_NAME ..." ARGS...: each --NAME value into $NAME (PATH_NAMEs made absolute);
+# what follows `--` lands in the array `extra`.
+parse_options() {
+  local names=" $1 " paths=" $2 " name; shift 2
+  extra=()
+  while [ $# -gt 0 ]; do
+    [ "$1" = -- ] && { shift; extra=("$@"); return; }
+    name=${1#--}
+    [[ "$1" == --* && ( "$names" == *" $name "* || "$paths" == *" $name "* ) ]] \
+      || die "unknown option $1 (see the header of $0)"
+    [ $# -ge 2 ] || die "option $1 needs a value (see the header of $0)"
+    local value=$2
+    [[ "$paths" == *" $name "* ]] && value=$(abspath "$2")
+    printf -v "$name" '%s' "$value"
+    shift 2
+  done
+}
+
+check_size() {
+  case "$1" in tiny|small|paper) ;; *) die "--size: unknown value '$1'; use tiny, small or paper" ;; esac
+}
+run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
+log() { echo "[$(date +%H:%M:%S)] stage $1: $2"; }
+tool() {  # tool NAME: the maese command beside $python, else the one on PATH
+  local bin; bin=$(dirname "$python"); if [ -x "$bin/$1" ]; then echo "$bin/$1"; else echo "$1"; fi
+}
+
+# train_once <out folder> ARGS...: `$python train.py ARGS --output_folder <out>`, unless <out>/.done says it finished.
+train_once() {
+  local out=$1; shift
+  if [ -f "${out}/.done" ]; then echo "  ${out} is done (${out}/.done); skipped"; return; fi
+  "$python" train.py "$@" --output_folder "$out"
+  touch "${out}/.done"
+}
+
+# score_once <out folder> <model folder>... -- maese-score ARGS...: scores into <out>, unless its results.md is
+# newer than every model folder's .done (older: scored again, --overwrite).
+score_once() {
+  local out=$1 overwrite=() fresh=1; shift
+  while [ "$1" != -- ]; do [ "${out}/results.md" -nt "$1/.done" ] || fresh=0; shift; done; shift
+  if [ -f "${out}/results.md" ]; then
+    if [ $fresh = 1 ]; then echo "  ${out}/results.md exists; skipped"; return; fi
+    echo "  ${out}/results.md is older than its models; scored again"; overwrite=(--overwrite)
+  fi
+  "$(tool maese-score)" --out "$out" "${overwrite[@]}" "$@"
+}
+
+# train_stages <results> ARGS...: stage 1 fine-tunes (hparams/finetune.yaml, the encoder of $pretrained_folder)
+# into <results>/finetune, stage 2 trains the same model from scratch (hparams/scratch.yaml) into <results>/scratch;
+# ARGS go to both.
+train_stages() {
+  local results=$1; shift
+  if run_stage 1; then
+    log 1 "fine-tune from ${pretrained_folder}"
+    train_once "${results}/finetune" hparams/finetune.yaml "$@" --pretrained_folder "$pretrained_folder"
+  fi
+  if run_stage 2; then log 2 "scratch baseline"; train_once "${results}/scratch" hparams/scratch.yaml "$@"; fi
+}

@@ -1,0 +1,93 @@
+"""maese.recipe: thin stage files, task dispatch and its errors, split enhancement, the fixed-pairs option."""
+
+import logging
+
+import pytest
+import torch
+
+from maese import recipe
+from maese.brains.finetune import check_finetune_hparams
+from maese.hparams import HparamError
+
+BASE = """\
+task: demo
+size: null
+seed: 3
+output_folder: {out}
+"""
+
+
+def write_hparams(tmp_path, text=BASE):
+    path = tmp_path / "hparams" / "base.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text.format(out=tmp_path / "exp"))
+    return path
+
+
+def test_a_plain_file_is_its_own_base(tmp_path):
+    path = write_hparams(tmp_path)
+    assert recipe.resolve_base(str(path), "seed: 4") == (str(path), "seed: 4")
+
+
+def test_a_thin_file_names_its_base_and_the_command_line_wins(tmp_path):
+    base = write_hparams(tmp_path)
+    thin = base.parent / "thin.yaml"
+    thin.write_text("base: base.yaml\nseed: 5\ntask: other\n")
+    file, overrides = recipe.resolve_base(str(thin), "seed: 6\n")
+    assert file == str(base) and overrides == {"seed": 6, "task": "other"}
+
+
+def test_main_checks_prepares_and_runs_the_task_in_order(tmp_path):
+    calls = []
+    tasks = {"demo": (lambda h: calls.append(("prepare", h["seed"])),
+                      lambda h, run_opts: calls.append(("run", run_opts["device"])),
+                      lambda h: calls.append(("check", h["task"])))}
+    recipe.main([str(write_hparams(tmp_path)), "--seed", "7", "--device", "cpu"], tasks)
+    assert calls == [("check", "demo"), ("prepare", 7), ("run", "cpu")]
+    assert (tmp_path / "exp" / "hyperparams.yaml").is_file()
+
+
+def test_an_unknown_task_is_named_before_any_work(tmp_path):
+    with pytest.raises(HparamError, match=r"hparam task: unknown value 'demo'; use one of \['finetune'\]"):
+        recipe.main([str(write_hparams(tmp_path))], {"finetune": (None, None, None)})
+    assert not (tmp_path / "exp").exists()
+
+
+class Halve(torch.nn.Module):
+    """A stand-in enhancement model: half the input."""
+
+    def __init__(self):
+        super().__init__()
+        self.unused = torch.nn.Parameter(torch.zeros(1))  # the Enhancer finds the device from a parameter
+
+    def forward(self, wav):
+        return type("Out", (), {"wav": wav / 2})()
+
+
+def test_enhance_splits_writes_each_split_and_skips_missing_inputs(tmp_path, caplog):
+    import soundfile as sf
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    sf.write(inputs / "a.wav", 0.1 * torch.randn(8000).numpy(), 16000)
+    hparams = {"model": Halve(), "enhanced_folder": str(tmp_path / "enh"), "sample_rate": 16000}
+    with caplog.at_level(logging.WARNING):
+        done = recipe.enhance_splits(hparams, "model-1", {"test/denoise": inputs, "valid": tmp_path / "missing"})
+    assert done == {"test/denoise": tmp_path / "enh" / "test" / "denoise"}
+    out, _ = sf.read(done["test/denoise"] / "a.wav")
+    ref, _ = sf.read(inputs / "a.wav")
+    assert out == pytest.approx(ref / 2, abs=1e-4)
+    assert "No valid inputs" in caplog.text
+
+
+def test_train_pairs_must_be_on_the_fly_or_fixed():
+    from test_finetune_brain import GOOD
+
+    check_finetune_hparams({**GOOD, "train_pairs": "fixed"})
+    with pytest.raises(HparamError, match="hparam train_pairs: got 'static'"):
+        check_finetune_hparams({**GOOD, "train_pairs": "static"})
+
+
+def test_training_on_a_corpus_pairs_needs_train_pairs_fixed():
+    with pytest.raises(HparamError, match="hparam train_pairs: got 'on_the_fly', expected 'fixed'"):
+        recipe.finetune_on_pairs({"train_pairs": "on_the_fly"}, {}, {})
