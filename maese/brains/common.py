@@ -60,9 +60,26 @@ def random_crops(wav, lengths, num_samples, generator):
 class LoggedBrain(sb.Brain):
     """A Brain that logs, plots and checkpoints at the end of each stage.
 
-    Subclasses provide ``stage_metrics(loss) -> dict``, ``plot(path, epoch)`` and set ``plot_example``
-    during evaluation; hparams hold ``train_logger``, ``plot_folder``, ``metrics_file`` and ``epoch_counter``.
+    Subclasses provide ``check_hparams(dict)`` (a static method failing early on a bad value),
+    ``stage_metrics(loss) -> dict``, ``plot(path, epoch)`` and set ``plot_example`` during evaluation;
+    hparams hold ``seed``, ``train_logger``, ``plot_folder``, ``metrics_file``, ``epoch_counter`` and
+    optionally ``lr_scheduler`` (stepped after every optimizer step). ``train_rng`` is the checkpointed
+    training generator, seeded per DDP rank.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.check_hparams(vars(self.hparams))
+        rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
+        self.train_rng = CheckpointedGenerator(self.hparams.seed + 1000 * rank)
+        if self.checkpointer is not None:
+            self.checkpointer.add_recoverable("train_rng", self.train_rng)
+
+    def on_fit_batch_end(self, batch, outputs, loss, should_step):
+        """Per-step learning-rate schedule, if one is configured."""
+        scheduler = getattr(self.hparams, "lr_scheduler", None)
+        if should_step and scheduler is not None:
+            scheduler(self.optimizer)
 
     def on_stage_end(self, stage, stage_loss, epoch=None):
         """Log, plot one validation clip, checkpoint (best = lowest valid loss), write the test metrics."""

@@ -31,7 +31,7 @@ from speechbrain.utils.data_pipeline import provides, takes
 
 from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
-from maese.brains.common import CheckpointedGenerator, LoggedBrain, random_crops
+from maese.brains.common import LoggedBrain, random_crops
 from maese.dataio import audio_dataset
 from maese.hparams import HparamError, require
 from maese.models.heads import FREEZE_MODES, HEAD_TARGETS, find_pretrained_checkpoint
@@ -139,13 +139,7 @@ class EnhanceFinetuneBrain(LoggedBrain):
     validation and test batches hold ``noisy``/``clean`` pairs.
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        check_finetune_hparams(vars(self.hparams))
-        rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-        self.train_rng = CheckpointedGenerator(self.hparams.seed + 1000 * rank)
-        if self.checkpointer is not None:
-            self.checkpointer.add_recoverable("train_rng", self.train_rng)
+    check_hparams = staticmethod(check_finetune_hparams)
 
     def make_dataloader(self, dataset, stage, ckpt_prefix="dataloader-", **loader_kwargs):
         """Training draws ``examples_per_epoch`` utterances with replacement, reseeded every epoch."""
@@ -219,12 +213,6 @@ class EnhanceFinetuneBrain(LoggedBrain):
     def on_stage_start(self, stage, epoch=None):
         """Reset the metrics."""
         self.stage, self.metric_values, self.plot_example, self.input_l1 = stage, {}, None, [0.0, 0.0]
-
-    def on_fit_batch_end(self, batch, outputs, loss, should_step):
-        """Per-step learning-rate schedule, if one is configured."""
-        scheduler = getattr(self.hparams, "lr_scheduler", None)
-        if should_step and scheduler is not None:
-            scheduler(self.optimizer)
 
     def stage_metrics(self, loss):
         """Loss and the input's, mean SI-SDR of enhanced and input, their difference (and PESQ/STOI on test)."""

@@ -9,7 +9,7 @@ MAE to output the magnitudes of ``y``, masked and visible patches weighted by hp
 import speechbrain as sb
 import torch
 
-from maese.brains.common import CheckpointedGenerator, LoggedBrain, random_crops
+from maese.brains.common import LoggedBrain, random_crops
 from maese.hparams import require
 from maese.masking import make_mask, patch_grid, patchify, unpatchify
 from maese.plots import plot_spectrograms
@@ -39,13 +39,7 @@ class MAEPretrainBrain(LoggedBrain):
     ``visible_weight``, ``seed``, ``plot_folder``, ``train_logger``, optional ``lr_scheduler``.
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        check_pretrain_hparams(vars(self.hparams))
-        rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
-        self.train_rng = CheckpointedGenerator(self.hparams.seed + 1000 * rank)
-        if self.checkpointer is not None:
-            self.checkpointer.add_recoverable("train_rng", self.train_rng)
+    check_hparams = staticmethod(check_pretrain_hparams)
 
     def magnitudes(self, wav):
         """``[batch, time]`` -> compressed magnitudes ``[batch, frames, freq_bins]`` (Nyquist dropped)."""
@@ -112,12 +106,6 @@ class MAEPretrainBrain(LoggedBrain):
         self.metric_sums, self.plot_example = {}, None
         if stage != sb.Stage.TRAIN:
             self.eval_rng = torch.Generator().manual_seed(self.hparams.seed + 777)
-
-    def on_fit_batch_end(self, batch, outputs, loss, should_step):
-        """Per-step learning-rate schedule, if one is configured."""
-        scheduler = getattr(self.hparams, "lr_scheduler", None)
-        if should_step and scheduler is not None:
-            scheduler(self.optimizer)
 
     def stage_metrics(self, loss):
         """Averages of the accumulated errors and the two ratios reported for the bar."""

@@ -1,6 +1,7 @@
 """Test audio for metrics, baselines and scoring: an eSpeak utterance, exact-SNR mixes, a synthetic room."""
 
 import functools
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +9,15 @@ import soundfile as sf
 
 RATE = 16000
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
+
+
+def load_recipe_module(recipe, name):
+    """``recipes/<recipe>/<name>.py`` imported as ``<recipe>_<name>`` (recipes are not packages)."""
+    spec = importlib.util.spec_from_file_location(f"{recipe}_{name}", RECIPES / recipe / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @functools.lru_cache(maxsize=4)

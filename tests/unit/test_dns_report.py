@@ -1,24 +1,20 @@
 """recipes/DNS/report.py (run.sh stage 7): per-system means, the data-efficiency table, the report, the CLI."""
 
-import importlib.util
 import math
 import os
 from pathlib import Path
 
 import pytest
+from scoring_fixtures import load_recipe_module
 
 from maese.scoring import write_csv
 
-REPORT = Path(__file__).resolve().parents[2] / "recipes" / "DNS" / "report.py"
 NAN = float("nan")
 
 
 @pytest.fixture(scope="module")
 def report():
-    spec = importlib.util.spec_from_file_location("dns_report", REPORT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe_module("DNS", "report")
 
 
 def scores(folder, system, pesq, si_sdr, errors=None):

@@ -1,28 +1,28 @@
 """maese.scoring and recipes/DNS/evaluate.py: matching, per-file failures, CSV, tables, the CLI."""
 
 import csv
-import importlib.util
 import logging
 import math
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
+from scoring_fixtures import RATE, add_noise, load_recipe_module, speech, write
 
 from maese.metrics import MAX_SI_SDR
-from maese.scoring import ScoringError, match_files, mean_ci, score_folder, summary_table, write_csv
-from scoring_fixtures import RATE, add_noise, speech, write
-
-EVALUATE = Path(__file__).resolve().parents[2] / "recipes" / "DNS" / "evaluate.py"
+from maese.scoring import (
+    ScoringError,
+    match_files,
+    mean_ci,
+    score_folder,
+    summary_table,
+    write_csv,
+)
 
 
 @pytest.fixture(scope="module")
 def evaluate_module():
-    spec = importlib.util.spec_from_file_location("dns_evaluate", EVALUATE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_recipe_module("DNS", "evaluate")
 
 
 def make_set(folder, snrs, seconds=1.5):
