@@ -2,7 +2,7 @@
 
 Every function takes 1-D float signals ``[time]`` (numpy arrays or tensors) at ``sample_rate``.
 A metric that cannot be computed for one utterance (PESQ finds no speech, STOI has too few
-speech frames, DNSMOS gets samples outside [-1, 1]) raises :class:`MetricError`, so a folder
+speech frames, a signal is empty or not finite) raises :class:`MetricError`, so a folder
 scorer can record it for that file and go on.
 """
 
@@ -102,6 +102,9 @@ def estoi(ref, est, sample_rate):
 def dnsmos(est, sample_rate):
     """Non-intrusive DNSMOS P.835 (SIG, BAK, OVRL) and P.808 of one signal, each about 1 ... 5.
 
+    speechmos accepts samples in ``[-1, 1]`` only; an estimate that peaks above 1 (a float wav from a
+    model, not clipped) is scored after scaling its peak to 1, as a player would have to play it.
+
     Returns
     -------
     dict with keys ``dnsmos_sig``, ``dnsmos_bak``, ``dnsmos_ovrl``, ``dnsmos_p808``.
@@ -115,7 +118,7 @@ def dnsmos(est, sample_rate):
     est = as_signal(est, "estimate")
     peak = np.abs(est).max()
     if peak > 1:
-        raise MetricError(f"DNSMOS: the estimate peaks at {peak:.3f}, outside [-1, 1]; write it without clipping.")
+        est = est / peak
     scores = speechmos_dnsmos.run(est.astype(np.float32), sample_rate)
     return {key: float(scores[source]) for source, key in DNSMOS_KEYS.items()}
 

@@ -10,7 +10,9 @@
 #   3  fine-tune, denoising   hparams/finetune_denoise.yaml
 #   4  fine-tune, dereverb    hparams/finetune_dereverb.yaml
 #   5  scratch baselines      hparams/scratch_{denoise,dereverb}.yaml
-#   6  score                  evaluate.py on the in-domain and out-of-domain test sets (+ classical methods)
+#   6  score                  evaluate.py on the in-domain and out-of-domain test sets (+ classical methods);
+#                             with --data_folder DIR (a DNS release), on its test_set/synthetic/{no_reverb,with_reverb}
+#                             (denoising; prepared into <results>/prepared/test_set/ by stages 3-5)
 #   7  report                 <results>/RESULTS.md, printed
 #
 # Results go to results/<size>/ (--results DIR: DIR/), or with --tag NAME to results/<size>/NAME/. The tags share
@@ -137,7 +139,8 @@ fi
 results_base=${results_base:-results/${size}}
 results=${results_base}${tag:+/${tag}}
 corpus=${corpus_folder:-../../data/embedded_${size}}
-common=(--size "$size" --corpus_folder "$corpus" --prep_folder "${results_base}/prepared")
+prep=${results_base}/prepared
+common=(--size "$size" --corpus_folder "$corpus" --prep_folder "$prep")
 if [ -n "$data_folder" ]; then common+=(--data_folder "$data_folder"); corpus=$data_folder; fi
 pretrain_dir=${results}/pretrain
 pretrained=${pretrained_folder:-${pretrain_dir}/save}
@@ -192,8 +195,23 @@ for f in "${fraction_list[@]}"; do
   fi
 done
 
+# test_splits TASK: the test sets scored for TASK: test_set/{indomain,ood}/ of the embedded corpus (or of a
+# --data_folder holding them), and a DNS release's synthetic ones (denoising only: with_reverb's references
+# are reverberant), which train.py links into ${prep}/test_set/synthetic_<name>/.
+test_splits() {
+  [ -z "$data_folder" ] || [ -d "${corpus}/test_set/indomain" ] && echo indomain ood
+  if [ -n "$data_folder" ] && [ "$1" = denoise ]; then
+    for name in no_reverb with_reverb; do [ -d "${prep}/test_set/synthetic_${name}" ] && echo "synthetic_${name}"; done
+  fi
+  return 0
+}
+
 if run_stage 6; then
   log 6 "scoring"
+  for task in "${task_list[@]}"; do
+    [ -n "$(test_splits "$task")" ] || echo "  no ${task} test set with references (a DNS release's synthetic" \
+      "ones are for denoising, linked by stages 3-5): ${task} not scored"
+  done
   for f in "${fraction_list[@]}"; do
     for task in "${task_list[@]}"; do
       input=reverb; baselines=wpe
@@ -201,7 +219,9 @@ if run_stage 6; then
       mae=${results}/finetune_${task}$(suffix "$f")
       scratch=${results}/scratch_${task}$(suffix "$f")
       what="mae = hparams/finetune_${task}.yaml, scratch = hparams/scratch_${task}.yaml (same model, data and steps)"
-      for split in indomain ood; do
+      for split in $(test_splits "$task"); do
+        folder=${corpus}/test_set/${split}/${task}
+        [[ "$split" == synthetic_* ]] && folder=${prep}/test_set/${split}/${task}
         out=$(eval_dir "$f")/${split}_${task}
         overwrite=()
         if [ -f "$out/results.md" ]; then
@@ -211,11 +231,10 @@ if run_stage 6; then
           echo "  $out/results.md is older than its models; scored again"; overwrite=(--overwrite)
         fi
         # shellcheck disable=SC2086
-        "$python" evaluate.py --ref "${corpus}/test_set/${split}/${task}/clean" \
-          --noisy "${corpus}/test_set/${split}/${task}/${input}" \
+        "$python" evaluate.py --ref "${folder}/clean" --noisy "${folder}/${input}" \
           --est "mae=${mae}/enhanced/${split}/${task}" "scratch=${scratch}/enhanced/${split}/${task}" \
-          --baselines $baselines --metrics $metrics --out "$out" --name "test_set/${split}/${task}" "${overwrite[@]}" \
-          --note "size=${size}${f:+, paired_fraction=$f}; ${what}"
+          --baselines $baselines --metrics $metrics --out "$out" --name "test_set/${split/_//}/${task}" \
+          "${overwrite[@]}" --note "size=${size}${f:+, paired_fraction=$f}; ${what}"
       done
     done
   done

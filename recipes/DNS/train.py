@@ -10,16 +10,21 @@ A stage file may be thin: ``base: <file>`` plus plain values, which override the
 """
 
 import sys
-from pathlib import Path
 
+from prepare import (
+    enhancement_splits,
+    paired_manifest,
+    prepare_dns,
+    prepare_paired,
+    prepare_test_sets,
+)
 from speechbrain.utils.distributed import run_on_main
 
 from maese import recipe
-from maese.brains.finetune import TASK_INPUT, check_finetune_hparams, paired_dataset
+from maese.brains.finetune import check_finetune_hparams, paired_dataset
 from maese.brains.pretrain import MAEPretrainBrain, check_pretrain_hparams
 from maese.dataio import audio_dataset
 from maese.shards import shard_train_data
-from prepare import paired_manifest, prepare_dns, prepare_paired
 
 
 def prepare_pretrain(hparams):
@@ -43,7 +48,7 @@ def prepare_pretrain(hparams):
 
 
 def prepare_finetune(hparams):
-    """Paired manifests on the main process (others wait)."""
+    """Paired manifests (and, from a DNS release, its synthetic test sets) on the main process (others wait)."""
     run_on_main(
         prepare_paired,
         kwargs={
@@ -56,8 +61,12 @@ def prepare_finetune(hparams):
             "min_paired_utterances": hparams["min_paired_utterances"],
             "min_duration": hparams["min_duration"],
             "seed": hparams["seed"],
+            "sample_rate": hparams["sample_rate"],
+            "snr_range": hparams["snr_range"],
         },
     )
+    if hparams["data_folder"]:
+        run_on_main(prepare_test_sets, args=[hparams["prep_folder"], hparams["data_folder"], hparams["sample_rate"]])
 
 
 def pretrain(hparams, run_opts):
@@ -73,16 +82,14 @@ def pretrain(hparams, run_opts):
 
 def finetune(hparams, run_opts):
     """Fine-tuning (or scratch training) on pairs made on the fly, validation metrics of the best checkpoint,
-    enhancement of the task's validation and test inputs into ``<enhanced_folder>/<split>/<task>/``."""
+    enhancement of the task's validation and test inputs into ``<enhanced_folder>/<split>/<task>/``
+    (see ``prepare.enhancement_splits``)."""
     prep, task, sample_rate = hparams["prep_folder"], hparams["enhance_task"], hparams["sample_rate"]
     train_data = audio_dataset(paired_manifest(prep, hparams["paired_fraction"]), sample_rate, output_key="clean")
     valid_data = paired_dataset(f"{prep}/valid_{task}.json", sample_rate)
     hparams["distortion"] = hparams["distortion"]()
     best = recipe.finetune(hparams, run_opts, train_data, valid_data)
-    root = Path(hparams["data_folder"] or hparams["corpus_folder"])
-    test = root / "test_set"
-    folders = {"valid": root / "valid_set", "indomain": test / "indomain", "ood": test / "ood"}
-    splits = {f"{split}/{task}": folder / task / TASK_INPUT[task] for split, folder in folders.items()}
+    splits = enhancement_splits(prep, hparams["data_folder"], hparams["corpus_folder"], task)
     run_on_main(recipe.enhance_splits, args=[hparams, best, splits])
 
 

@@ -1,19 +1,22 @@
-"""recipes/DNS/prepare.py on miniature copies of the real DNS Challenge releases (16 kHz and 48 kHz fullband).
+"""recipes/DNS on miniature copies of the real DNS Challenge releases (16 kHz and 48 kHz fullband): prepare.py,
+and run.sh from preparation through one tiny fine-tuning epoch to the scores of the synthetic test sets.
 
 The folder and file names are the releases' (``datasets/``, ``datasets_fullband/clean_fullband/``, SLR26/SLR28
 impulse responses, ``test_set/synthetic/{no_reverb,with_reverb}/{noisy,clean}/``); the audio is 1.5 s of
 generated signal.
 """
 
+import csv
 import hashlib
 import json
+import math
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import DNS_RECIPE
+from conftest import DNS_RECIPE, fake_pretraining, run_recipe
 
 sys.path.insert(0, str(DNS_RECIPE))
 from prepare import prepare_dns, prepare_paired, prepare_test_sets
@@ -175,3 +178,52 @@ def test_paired_preparation_uses_the_same_cache(releases, tmp_path):
     paired = manifest(save / "paired_clean_0.5.json")
     assert len(paired) == 2 and all(e["wav"].startswith(str(save / "resampled" / "clean")) for e in paired.values())
     assert all(str(save) in e["wav"] for e in manifest(save / "finetune_noise.json").values())
+
+
+def test_release_without_valid_set_gets_fixed_held_out_validation_pairs(releases, tmp_path):
+    data = releases[2]
+    runs = [tmp_path / "prep1", tmp_path / "prep2"]
+    for save in runs:
+        for task in ("denoise", "dereverb"):
+            prepare_paired(save, task, 1.0, data_folder=data, min_paired_utterances=3, min_duration=1.0)
+    save = runs[0]
+    for task, input_name in (("denoise", "noisy"), ("dereverb", "reverb")):
+        valid = manifest(save / f"valid_{task}.json")
+        assert len(valid) == 1  # a tenth of the 4 utterances, at least one
+        uid, entry = next(iter(valid.items()))
+        assert entry["wav"] == str(save / "valid_pairs" / task / input_name / f"{uid}.wav")
+        assert sf.info(entry["wav"]).samplerate == sf.info(entry["clean_wav"]).samplerate == 16000
+        assert uid not in manifest(save / "paired_clean_1.json"), "a validation utterance is also a training pair"
+        assert len(manifest(save / "paired_clean_1.json")) == len(CLEAN) - 1
+    assert len(manifest(save / "finetune_noise.json")) == len(NOISE) - 1  # one noise file held out
+    assert len(manifest(save / "finetune_rirs.json")) == len(RIRS) - 1
+    assert snapshot(runs[0] / "valid_pairs") == snapshot(runs[1] / "valid_pairs"), "validation pairs not reproducible"
+    with pytest.raises(PreparationError, match="once 1 are held out for the validation pairs; min_paired_utterances"):
+        prepare_paired(tmp_path / "prep3", "denoise", 1.0, data_folder=data, min_paired_utterances=4, min_duration=1.0)
+
+
+def read_rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("fullband", [False, True], ids=["16k", "48k-fullband"])
+def test_run_sh_prepares_fine_tunes_and_scores_the_synthetic_test_sets(releases, tmp_path, fullband):
+    data = releases[2] if fullband else releases[1]
+    before = snapshot(data)
+    results = tmp_path / "results"
+    run_recipe(["run.sh", "--size", "tiny", "--data_folder", data, "--results", results, "--tasks", "denoise",
+                "--pretrained_folder", fake_pretraining(tmp_path / "pretrain" / "save"), "--python", sys.executable,
+                "--", "--device", "cpu", "--finetune_epochs", 1, "--min_paired_utterances", 3],
+               launcher=["bash"], env={"METRICS": "pesq stoi estoi si_sdr"})
+    assert snapshot(data) == before, "the pipeline wrote into the data folder"
+    assert (results / "finetune_denoise" / "valid_metrics.json").is_file()
+    assert manifest(results / "prepared" / "valid_denoise.json"), "no validation pairs"
+    report = (results / "RESULTS.md").read_text()
+    for name in ("no_reverb", "with_reverb"):
+        out = results / "eval" / f"synthetic_{name}_denoise"
+        assert f"test_set/synthetic/{name}/denoise" in report
+        for system in ("unprocessed", "spectral_gating", "wiener", "mae", "scratch"):
+            rows = read_rows(out / f"{system}.csv")
+            assert [r["file"] for r in rows] == [f"fileid_{i}.wav" for i in range(len(TEST_NOISY))]
+            assert all(not r["error"] and math.isfinite(float(r["si_sdr"])) for r in rows), (system, rows)
