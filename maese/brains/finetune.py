@@ -33,6 +33,7 @@ from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
 from maese.brains.common import LoggedBrain, random_crops
 from maese.dataio import audio_dataset
+from maese.features import COMPRESSIONS, get_compression
 from maese.hparams import HparamError, require
 from maese.models.heads import FREEZE_MODES, HEAD_TARGETS, find_pretrained_checkpoint
 from maese.plots import plot_spectrograms
@@ -41,6 +42,7 @@ from maese.plots import plot_spectrograms
 TASK_INPUT = {"denoise": "noisy", "dereverb": "reverb"}
 INITS = ("pretrained", "scratch")
 TRAIN_PAIRS = ("on_the_fly", "fixed")
+LOSS_EPS = 1e-4  # added to magnitudes before a loss compression other than the model's
 
 
 def check_finetune_hparams(hparams):
@@ -56,6 +58,11 @@ def check_finetune_hparams(hparams):
     require(hparams, "freeze", lambda v: v in FREEZE_MODES, f"one of {list(FREEZE_MODES)}")
     require(hparams, "unfreeze_top_k", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
     require(hparams, "si_sdr_weight", lambda v: v >= 0, "a weight >= 0")
+    if hparams.get("loss_compression_name") is not None:
+        require(hparams, "loss_compression_name", lambda v: v in COMPRESSIONS,
+                f"null (the model's compression) or one of {sorted(COMPRESSIONS)}")
+        if hparams["loss_compression_name"] == "power":
+            require(hparams, "loss_power_exponent", lambda v: 0 < v <= 1, "an exponent in (0, 1]")
     require(hparams, "segment_seconds", lambda v: v > 0, "a positive number of seconds")
     require(hparams, "examples_per_epoch", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1")
     if hparams["init"] == "pretrained":
@@ -176,11 +183,26 @@ class EnhanceFinetuneBrain(LoggedBrain):
         keep = torch.arange(like.shape[1], device=like.device) < frames.unsqueeze(1)
         return keep.unsqueeze(-1).to(like.dtype).expand_as(like)
 
+    def loss_domain(self, compressed):
+        """Magnitudes ``[B, T, F]`` compressed as the model's input -> compressed as the loss compares them.
+
+        ``loss_compression_name: null`` (default) keeps the model's compression; another name (e.g. ``power``
+        with ``loss_power_exponent`` 0.3, which weights weak speech bins more than log1p does at speech levels)
+        re-compresses ``magnitude + LOSS_EPS`` (a finite gradient at silent bins).
+        """
+        name = getattr(self.hparams, "loss_compression_name", None)
+        if name is None:
+            return compressed
+        kwargs = {"exponent": self.hparams.loss_power_exponent} if name == "power" else {}
+        magnitude = self.hparams.model.compression.decompress(compressed)
+        return get_compression(name, **kwargs).compress(magnitude + LOSS_EPS)
+
     def compute_objectives(self, predictions, batch, stage):
-        """L1 on compressed magnitudes over the true frames, plus ``si_sdr_weight`` x (minus SI-SDR)."""
+        """L1 on compressed magnitudes (:meth:`loss_domain`) over the true frames, plus ``si_sdr_weight`` x
+        (minus SI-SDR)."""
         out, target, lengths = predictions["out"], predictions["target"], predictions["lengths"]
         weights = self.frame_weights(lengths, target.shape[1], out.estimate)
-        err = (out.estimate - predictions["target_mag"]).abs()
+        err = (self.loss_domain(out.estimate) - self.loss_domain(predictions["target_mag"])).abs()
         loss = (err * weights).sum() / weights.sum().clamp_min(1.0)
         if self.hparams.si_sdr_weight > 0:
             loss = loss - self.hparams.si_sdr_weight * si_sdr(out.wav, target, lengths).mean()
@@ -192,7 +214,7 @@ class EnhanceFinetuneBrain(LoggedBrain):
         """Add this batch's SI-SDR of the enhanced and of the unprocessed input, the input's L1 (the
         loss of doing nothing), and PESQ/STOI of both on test."""
         out, noisy, target, lengths = (predictions[k] for k in ("out", "noisy", "target", "lengths"))
-        input_err = ((out.noisy - predictions["target_mag"]).abs() * weights).sum()
+        input_err = ((self.loss_domain(out.noisy) - self.loss_domain(predictions["target_mag"])).abs() * weights).sum()
         self.input_l1 = [self.input_l1[0] + float(input_err), self.input_l1[1] + float(weights.sum())]
         scores = {"si_sdr": si_sdr(out.wav, target, lengths), "si_sdr_input": si_sdr(noisy, target, lengths)}
         for name, values in scores.items():

@@ -1,12 +1,22 @@
 """maese.brains.finetune: on-the-fly pairs (levels, alignment), paired crops, SI-SDR, hparam checks."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
 from maese.acoustics import snr_db
 from maese.audio import save_audio
 from maese.augment import AddNoise, Reverberate
-from maese.brains.finetune import check_finetune_hparams, make_pairs, paired_crops, si_sdr
+from maese.brains.finetune import (
+    LOSS_EPS,
+    EnhanceFinetuneBrain,
+    check_finetune_hparams,
+    make_pairs,
+    paired_crops,
+    si_sdr,
+)
+from maese.features import get_compression
 from maese.hparams import HparamError
 
 GOOD = dict(enhance_task="denoise", init="scratch", paired_fraction=0.1, min_paired_utterances=5,
@@ -86,3 +96,25 @@ def test_missing_pretraining_names_the_folder(tmp_path):
         check_finetune_hparams({**GOOD, "init": "pretrained"})
     with pytest.raises(HparamError, match=f"pretrained_folder.*{tmp_path / 'none'}"):
         check_finetune_hparams({**GOOD, "init": "pretrained", "pretrained_folder": str(tmp_path / "none")})
+
+
+def test_loss_domain_recompresses_magnitudes_only_when_asked():
+    magnitude = torch.rand(2, 5, 7) * 3
+    log1p = get_compression("log1p")
+    compressed = log1p.compress(magnitude)
+    model = SimpleNamespace(compression=log1p)
+    default = SimpleNamespace(hparams=SimpleNamespace(model=model))  # no key: the model's own compression
+    assert torch.equal(EnhanceFinetuneBrain.loss_domain(default, compressed), compressed)
+    power = SimpleNamespace(hparams=SimpleNamespace(model=model, loss_compression_name="power", loss_power_exponent=0.3))
+    assert torch.allclose(EnhanceFinetuneBrain.loss_domain(power, compressed), (magnitude + LOSS_EPS) ** 0.3, atol=1e-5)
+    silent = torch.zeros(3, requires_grad=True)
+    EnhanceFinetuneBrain.loss_domain(power, silent).sum().backward()
+    assert torch.isfinite(silent.grad).all()
+
+
+@pytest.mark.parametrize("key, value", [("loss_compression_name", "cubic"), ("loss_power_exponent", 1.5)])
+def test_bad_loss_compression_names_the_key(key, value):
+    hparams = {**GOOD, "loss_compression_name": "power", "loss_power_exponent": 0.3}
+    check_finetune_hparams(hparams)
+    with pytest.raises(HparamError, match=f"hparam {key}: got"):
+        check_finetune_hparams({**hparams, key: value})
