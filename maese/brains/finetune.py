@@ -23,8 +23,6 @@ cropped alike; ``distortion`` is then not used. The default is ``on_the_fly``.
 import numpy as np
 import speechbrain as sb
 import torch
-from pesq import pesq
-from pystoi import stoi
 from speechbrain.dataio.sampler import ReproducibleRandomSampler
 from speechbrain.nnet.losses import cal_si_snr
 from speechbrain.utils.data_pipeline import provides, takes
@@ -35,6 +33,7 @@ from maese.brains.common import LoggedBrain, random_crops
 from maese.dataio import audio_dataset
 from maese.features import COMPRESSIONS, get_compression
 from maese.hparams import HparamError, require
+from maese.metrics import compute_metrics
 from maese.models.heads import FREEZE_MODES, HEAD_TARGETS, find_pretrained_checkpoint
 from maese.plots import plot_spectrograms
 
@@ -42,6 +41,7 @@ from maese.plots import plot_spectrograms
 TASK_INPUT = {"denoise": "noisy", "dereverb": "reverb"}
 INITS = ("pretrained", "scratch")
 TRAIN_PAIRS = ("on_the_fly", "fixed")
+VALID_METRICS = ("pesq", "stoi", "estoi")  # of the best checkpoint on the validation pairs (valid_pesq_stoi)
 LOSS_EPS = 1e-4  # added to magnitudes before a loss compression other than the model's
 
 
@@ -129,11 +129,6 @@ def paired_dataset(manifest, sample_rate=16000):
     return data
 
 
-def pesq_stoi(estimate, target, sample_rate):
-    """Wide-band PESQ and STOI of one utterance (1-D numpy arrays)."""
-    return {"pesq": pesq(sample_rate, target, estimate, "wb"), "stoi": stoi(target, estimate, sample_rate)}
-
-
 class EnhanceFinetuneBrain(LoggedBrain):
     """Trains ``modules.model`` (an EnhancementModel) on pairs made on the fly; the same Brain for scratch.
 
@@ -212,7 +207,7 @@ class EnhanceFinetuneBrain(LoggedBrain):
 
     def accumulate_metrics(self, predictions, weights):
         """Add this batch's SI-SDR of the enhanced and of the unprocessed input, the input's L1 (the
-        loss of doing nothing), and PESQ/STOI of both on test."""
+        loss of doing nothing), and PESQ/STOI/ESTOI of both on test."""
         out, noisy, target, lengths = (predictions[k] for k in ("out", "noisy", "target", "lengths"))
         input_err = ((self.loss_domain(out.noisy) - self.loss_domain(predictions["target_mag"])).abs() * weights).sum()
         self.input_l1 = [self.input_l1[0] + float(input_err), self.input_l1[1] + float(weights.sum())]
@@ -223,7 +218,8 @@ class EnhanceFinetuneBrain(LoggedBrain):
             samples = torch.round(lengths * target.shape[1]).long().tolist()
             for e, x, t, n in zip(out.wav.cpu().numpy(), noisy.cpu().numpy(), target.cpu().numpy(), samples):
                 for suffix, signal in (("", e), ("_input", x)):
-                    for name, value in pesq_stoi(signal[:n], t[:n], self.hparams.sample_rate).items():
+                    scores = compute_metrics(t[:n], signal[:n], self.hparams.sample_rate, VALID_METRICS)
+                    for name, value in scores.items():
                         self.metric_values.setdefault(name + suffix, []).append(value)
         if self.plot_example is None:
             frames = int(weights[0, :, 0].sum())
@@ -237,7 +233,7 @@ class EnhanceFinetuneBrain(LoggedBrain):
         self.stage, self.metric_values, self.plot_example, self.input_l1 = stage, {}, None, [0.0, 0.0]
 
     def stage_metrics(self, loss):
-        """Loss and the input's, mean SI-SDR of enhanced and input, their difference (and PESQ/STOI on test)."""
+        """Loss and the input's, mean SI-SDR of enhanced and input, their difference (and PESQ/STOI/ESTOI on test)."""
         stats = {"loss": loss, "input_l1": self.input_l1[0] / max(self.input_l1[1], 1.0)}
         stats.update({k: float(np.mean(v)) for k, v in self.metric_values.items()})
         stats["si_sdr_improvement"] = stats["si_sdr"] - stats["si_sdr_input"]

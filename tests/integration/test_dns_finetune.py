@@ -59,7 +59,8 @@ def test_training_logs_valid_metrics_and_enhances_every_test_file(runs, setup, n
     assert sorted(losses) == [1, 2] and all(math.isfinite(valid) for _, valid in losses.values())  # < 0: SI-SDR term
     assert ("Encoder from" in runs[f"{name}_output"]) == name.startswith("finetune")
     metrics = json.loads((out / "valid_metrics.json").read_text())
-    expected = {"loss", "input_l1", "si_sdr", "si_sdr_input", "si_sdr_improvement", "pesq", "pesq_input", "stoi"}
+    expected = {"loss", "input_l1", "si_sdr", "si_sdr_input", "si_sdr_improvement", "pesq", "pesq_input", "stoi",
+                "estoi", "estoi_input"}
     assert expected <= set(metrics)
     assert sorted(p.name for p in (out / "plots").glob("*.png")) == ["epoch_001.png", "epoch_002.png"]
     assert json.loads((prep / "paired_clean_0.1.json").read_text())
