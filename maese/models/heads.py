@@ -13,6 +13,7 @@ Resynthesis keeps the noisy phase (ISTFT). The MAE sees ``freq_bins`` bins (256:
 the Nyquist bin is scaled by the mask of the last bin (``mask``) or set to zero (``mapping``).
 """
 
+import math
 from pathlib import Path
 from typing import NamedTuple, Optional
 
@@ -44,8 +45,8 @@ class ConvHead(nn.Module):
     """Per-frame head: frame embeddings (projected) + noisy magnitude -> ``freq_bins`` outputs.
 
     ``Linear(embed -> proj_dim)``, then ``num_layers`` Conv1d over time (``kernel_size``, GELU) of
-    width ``hidden`` and a 1x1 Conv1d to ``freq_bins``. The last layer starts at zero, so a mask head
-    starts at ``mask_max / 2`` everywhere.
+    width ``hidden`` and a 1x1 Conv1d to ``freq_bins``. The last layer starts with zero weights and a
+    constant bias ``init_bias`` (0: a mask head starts at ``mask_max / 2`` everywhere).
 
     Arguments
     ---------
@@ -53,9 +54,11 @@ class ConvHead(nn.Module):
         Width of the encoder's frame embeddings.
     freq_bins : int
     proj_dim, hidden, kernel_size, num_layers : int
+    init_bias : float
+        Initial output everywhere.
     """
 
-    def __init__(self, embed_dim, freq_bins, proj_dim=128, hidden=256, kernel_size=5, num_layers=2):
+    def __init__(self, embed_dim, freq_bins, proj_dim=128, hidden=256, kernel_size=5, num_layers=2, init_bias=0.0):
         super().__init__()
         self.proj = nn.Linear(embed_dim, proj_dim)
         layers, width = [], proj_dim + freq_bins
@@ -65,7 +68,7 @@ class ConvHead(nn.Module):
         self.body = nn.Sequential(*layers)
         self.out = nn.Conv1d(width, freq_bins, 1)
         nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)
+        nn.init.constant_(self.out.bias, init_bias)
 
     def forward(self, frames, spec):
         """``frames [B, T, embed_dim]``, ``spec [B, T, freq_bins]`` -> ``[B, T, freq_bins]`` (unbounded)."""
@@ -88,6 +91,9 @@ class EnhancementModel(nn.Module):
         ``mask`` or ``mapping`` (see the module docstring).
     mask_max : float
         Upper bound of the mask (``mask`` only).
+    mask_init : float or None
+        Initial mask value everywhere, in ``(0, mask_max)`` (``mask`` only); ``None``: ``mask_max / 2``.
+        A start near 1 passes speech through untouched until training learns what to remove.
     freeze : str
         ``frozen`` (encoder fixed), ``full`` (all trainable) or ``top_k`` (the top ``unfreeze_top_k``
         encoder blocks and the final norm trainable; patch embedding and lower blocks fixed).
@@ -97,7 +103,8 @@ class EnhancementModel(nn.Module):
     """
 
     def __init__(self, encoder, stft, compression, freq_bins=256, head_target="mask", mask_max=1.0,
-                 freeze="full", unfreeze_top_k=0, proj_dim=128, hidden=256, kernel_size=5, num_layers=2):
+                 freeze="full", unfreeze_top_k=0, proj_dim=128, hidden=256, kernel_size=5, num_layers=2,
+                 mask_init=None):
         super().__init__()
         if head_target not in HEAD_TARGETS:
             raise ValueError(f"head_target: unknown value {head_target!r}; use one of {list(HEAD_TARGETS)}.")
@@ -110,8 +117,16 @@ class EnhancementModel(nn.Module):
         self.head_target = head_target
         self.mask_max = float(mask_max)
         self.head = ConvHead(encoder.frame_embedding_dim(freq_bins), freq_bins, proj_dim, hidden, kernel_size,
-                             num_layers)
+                             num_layers, init_bias=self._initial_logit(mask_init))
         self.set_trainable(freeze, unfreeze_top_k)
+
+    def _initial_logit(self, mask_init):
+        """The head's initial output that makes the mask ``mask_init`` (0 when ``None`` or a mapping head)."""
+        if mask_init is None or self.head_target != "mask":
+            return 0.0
+        if not 0 < mask_init < self.mask_max:
+            raise ValueError(f"mask_init must be in (0, mask_max={self.mask_max}), got {mask_init}.")
+        return math.log(mask_init / (self.mask_max - mask_init))
 
     def set_trainable(self, freeze, unfreeze_top_k=0):
         """Set ``requires_grad`` of the encoder's parameters by ``freeze`` (see the class docstring)."""

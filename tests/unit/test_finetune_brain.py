@@ -1,8 +1,10 @@
 """maese.brains.finetune: on-the-fly pairs (levels, alignment), paired crops, SI-SDR, hparam checks."""
 
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
+import speechbrain as sb
 import torch
 
 from maese.acoustics import snr_db
@@ -16,8 +18,9 @@ from maese.brains.finetune import (
     paired_crops,
     si_sdr,
 )
-from maese.features import get_compression
+from maese.features import STFT, get_compression
 from maese.hparams import HparamError
+from maese.models.heads import EnhancementOutput
 
 GOOD = dict(enhance_task="denoise", init="scratch", paired_fraction=0.1, min_paired_utterances=5,
             head_target="mask", mask_max=1.0, freeze="full", unfreeze_top_k=0, si_sdr_weight=0.0,
@@ -110,6 +113,31 @@ def test_loss_domain_recompresses_magnitudes_only_when_asked():
     silent = torch.zeros(3, requires_grad=True)
     EnhanceFinetuneBrain.loss_domain(power, silent).sum().backward()
     assert torch.isfinite(silent.grad).all()
+
+
+def fake_brain(**hparams):
+    """The parts of an EnhanceFinetuneBrain that compute_objectives uses, with a real STFT and log1p."""
+    model = SimpleNamespace(stft=STFT(), compression=get_compression("log1p"))
+    brain = SimpleNamespace(hparams=SimpleNamespace(model=model, si_sdr_weight=0.0, **hparams))
+    brain.loss_domain = partial(EnhanceFinetuneBrain.loss_domain, brain)
+    brain.frame_weights = partial(EnhanceFinetuneBrain.frame_weights, brain)
+    return brain
+
+
+def test_compute_objectives_compares_magnitudes_in_the_loss_domain():
+    stft, num_samples = STFT(), 8000
+    frames = stft.num_frames(num_samples)
+    magnitude = torch.rand(2, frames, 256, generator=torch.Generator().manual_seed(0)) * 3
+    clean = torch.rand(2, frames, 256, generator=torch.Generator().manual_seed(1)) * 3
+    out = EnhancementOutput(torch.zeros(2, num_samples), torch.log1p(magnitude), torch.log1p(magnitude), None)
+    predictions = {"out": out, "target": torch.zeros(2, num_samples), "target_mag": torch.log1p(clean),
+                   "lengths": torch.ones(2)}
+    loss = EnhanceFinetuneBrain.compute_objectives(fake_brain(), predictions, None, sb.Stage.TRAIN)
+    assert float(loss) == pytest.approx(float((torch.log1p(magnitude) - torch.log1p(clean)).abs().mean()), rel=1e-5)
+    power = fake_brain(loss_compression_name="power", loss_power_exponent=0.3)
+    loss = EnhanceFinetuneBrain.compute_objectives(power, predictions, None, sb.Stage.TRAIN)
+    expected = ((magnitude + LOSS_EPS) ** 0.3 - (clean + LOSS_EPS) ** 0.3).abs().mean()
+    assert float(loss) == pytest.approx(float(expected), rel=1e-4)
 
 
 @pytest.mark.parametrize("key, value", [("loss_compression_name", "cubic"), ("loss_power_exponent", 1.5)])

@@ -47,6 +47,26 @@ def test_mask_is_bounded(mask_max):
     assert mask.max() > 0.9 * mask_max and mask.min() < 0.1 * mask_max, "the test needs a spread of mask values"
 
 
+@pytest.mark.parametrize("mask_max,mask_init", [(1.0, None), (1.0, 0.9), (2.0, 1.0), (2.0, None)])
+def test_mask_starts_at_mask_init(mask_max, mask_init):
+    model = make_model(mask_max=mask_max, mask_init=mask_init)
+    out = model(torch.randn(2, 8000) * 0.1)
+    expected = mask_max / 2 if mask_init is None else mask_init
+    assert torch.allclose(out.mask, torch.full_like(out.mask, expected), atol=1e-6)
+
+
+def test_mask_init_of_one_passes_the_input_through():
+    model = make_model(mask_max=2.0, mask_init=1.0)
+    noisy = torch.randn(1, 16000) * 0.1
+    assert snr_db(noisy, model(noisy).wav) > 60
+
+
+@pytest.mark.parametrize("mask_init", [0.0, 1.0, 1.5, -0.1])
+def test_mask_init_outside_the_open_range_is_an_error(mask_init):
+    with pytest.raises(ValueError, match="mask_init"):
+        make_model(mask_max=1.0, mask_init=mask_init)
+
+
 def train_step(model):
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=0.1)
