@@ -24,6 +24,7 @@ import numpy as np
 import speechbrain as sb
 import torch
 from speechbrain.dataio.sampler import ReproducibleRandomSampler
+from speechbrain.nnet.loss.stoi_loss import stoi_loss
 from speechbrain.nnet.losses import cal_si_snr
 from speechbrain.utils.data_pipeline import provides, takes
 
@@ -58,6 +59,10 @@ def check_finetune_hparams(hparams):
     require(hparams, "freeze", lambda v: v in FREEZE_MODES, f"one of {list(FREEZE_MODES)}")
     require(hparams, "unfreeze_top_k", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
     require(hparams, "si_sdr_weight", lambda v: v >= 0, "a weight >= 0")
+    if "stoi_weight" in hparams:
+        require(hparams, "stoi_weight", lambda v: v >= 0, "a weight >= 0")
+        if hparams["stoi_weight"] > 0:
+            require(hparams, "sample_rate", lambda v: v == 16000, "16000 (the STOI loss works at 16 kHz only)")
     if hparams.get("loss_compression_name") is not None:
         require(hparams, "loss_compression_name", lambda v: v in COMPRESSIONS,
                 f"null (the model's compression) or one of {sorted(COMPRESSIONS)}")
@@ -194,13 +199,15 @@ class EnhanceFinetuneBrain(LoggedBrain):
 
     def compute_objectives(self, predictions, batch, stage):
         """L1 on compressed magnitudes (:meth:`loss_domain`) over the true frames, plus ``si_sdr_weight`` x
-        (minus SI-SDR)."""
+        (minus SI-SDR) and ``stoi_weight`` x (minus STOI)."""
         out, target, lengths = predictions["out"], predictions["target"], predictions["lengths"]
         weights = self.frame_weights(lengths, target.shape[1], out.estimate)
         err = (self.loss_domain(out.estimate) - self.loss_domain(predictions["target_mag"])).abs()
         loss = (err * weights).sum() / weights.sum().clamp_min(1.0)
         if self.hparams.si_sdr_weight > 0:
             loss = loss - self.hparams.si_sdr_weight * si_sdr(out.wav, target, lengths).mean()
+        if getattr(self.hparams, "stoi_weight", 0) > 0:  # speechbrain's differentiable STOI, returned negated
+            loss = loss + self.hparams.stoi_weight * stoi_loss(out.wav, target, lengths)
         if stage != sb.Stage.TRAIN:
             self.accumulate_metrics(predictions, weights)
         return loss

@@ -140,6 +140,32 @@ def test_compute_objectives_compares_magnitudes_in_the_loss_domain():
     assert float(loss) == pytest.approx(float(expected), rel=1e-4)
 
 
+def test_stoi_weight_adds_minus_stoi_and_rewards_the_clean_signal():
+    clean = torch.randn(1, 16000, generator=torch.Generator().manual_seed(0)) * torch.linspace(0, 1, 16000) ** 2
+    noisy = clean + 0.3 * torch.randn(1, 16000, generator=torch.Generator().manual_seed(1))
+    stft, compression = STFT(), get_compression("log1p")
+
+    def loss(estimate, weight):
+        compressed = compression.compress(stft(estimate).abs()[..., :256])
+        out = EnhancementOutput(estimate, compressed, compressed, None)
+        predictions = {"out": out, "target": clean, "target_mag": compressed, "lengths": torch.ones(1)}
+        return float(EnhanceFinetuneBrain.compute_objectives(fake_brain(stoi_weight=weight), predictions, None,
+                                                             sb.Stage.TRAIN))
+
+    stoi_clean, stoi_noisy = -loss(clean, 1.0), -loss(noisy, 1.0)
+    assert stoi_clean == pytest.approx(1.0, abs=1e-3)
+    assert stoi_noisy < stoi_clean - 0.05
+    assert loss(noisy, 2.0) - loss(noisy, 0.0) == pytest.approx(-2 * stoi_noisy, rel=1e-4)
+
+
+def test_bad_stoi_weight_or_rate_names_the_key():
+    check_finetune_hparams({**GOOD, "stoi_weight": 1.0, "sample_rate": 16000})
+    with pytest.raises(HparamError, match="hparam stoi_weight: got -1"):
+        check_finetune_hparams({**GOOD, "stoi_weight": -1, "sample_rate": 16000})
+    with pytest.raises(HparamError, match="hparam sample_rate: got 8000"):
+        check_finetune_hparams({**GOOD, "stoi_weight": 1.0, "sample_rate": 8000})
+
+
 @pytest.mark.parametrize("key, value", [("loss_compression_name", "cubic"), ("loss_power_exponent", 1.5)])
 def test_bad_loss_compression_names_the_key(key, value):
     hparams = {**GOOD, "loss_compression_name": "power", "loss_power_exponent": 0.3}
