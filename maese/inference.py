@@ -20,8 +20,9 @@ Conventions
   (about 35 dB between 1-s chunks and a 6-s clip for a random tiny model), spread evenly, not at the
   seams. ``chunk_seconds=None`` enhances the whole clip at once.
 - **Level.** The output is the model's output as it is: never normalised, rescaled nor clipped (files
-  are 32-bit float). A mask model (``mask_max = 1``) only attenuates time-frequency bins, so a clean
-  input keeps its level up to what the model removes.
+  are 32-bit float). A mask model scales time-frequency bins by at most ``mask_max`` (2 in the DNS
+  recipe, whose mask starts at 1: clean speech keeps its level, RESULTS.md), so a full-scale input can
+  come out above full scale; the float file keeps those values and the log names it.
 """
 
 import logging

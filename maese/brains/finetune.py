@@ -24,7 +24,8 @@ import numpy as np
 import speechbrain as sb
 import torch
 from speechbrain.dataio.sampler import ReproducibleRandomSampler
-from speechbrain.nnet.loss.stoi_loss import stoi_loss
+import torchaudio
+from speechbrain.nnet.loss.stoi_loss import removeSilentFrames, stoi_loss
 from speechbrain.nnet.losses import cal_si_snr
 from speechbrain.utils.data_pipeline import provides, takes
 
@@ -120,6 +121,25 @@ def si_sdr(estimate, target, lengths):
                         for e, t, n in zip(estimate, target, samples)])
 
 
+STOI_RATE, STOI_HOP, STOI_ENVELOPE_FRAMES = 10000, 128, 30  # speechbrain's stoi_loss: 384-ms envelopes at 10 kHz
+
+
+def stoi(estimate, target, lengths):
+    """Differentiable STOI ``[B']`` of ``estimate`` vs. ``target`` ``[B, time]`` at 16 kHz (speechbrain's
+    ``stoi_loss``, computed on the CPU) over each example's true length, for the examples whose active speech
+    (STOI's own silent-frame removal) fills at least one envelope; the others (a crop of a pause) are left
+    out. ``None`` when none is left."""
+    samples = torch.round(lengths * target.shape[1]).long().tolist()
+    resample = torchaudio.transforms.Resample(16000, STOI_RATE)
+    scores = []
+    for est, ref, n in zip(estimate.cpu(), target.cpu(), samples):
+        ref_10k = resample(ref[:n])
+        active = removeSilentFrames(ref_10k, ref_10k)[0].shape[0]
+        if active // STOI_HOP + 1 >= STOI_ENVELOPE_FRAMES:
+            scores.append(-stoi_loss(est[None, :n], ref[None, :n], torch.ones(1), reduction="batch"))
+    return torch.cat(scores).to(estimate.device) if scores else None
+
+
 def paired_dataset(manifest, sample_rate=16000):
     """Dataset of pairs ``{id: {"wav": input, "clean_wav": target}}``; output keys ``id, noisy, clean``."""
     data = audio_dataset(manifest, sample_rate, key="wav", output_key="noisy")
@@ -206,8 +226,10 @@ class EnhanceFinetuneBrain(LoggedBrain):
         loss = (err * weights).sum() / weights.sum().clamp_min(1.0)
         if self.hparams.si_sdr_weight > 0:
             loss = loss - self.hparams.si_sdr_weight * si_sdr(out.wav, target, lengths).mean()
-        if getattr(self.hparams, "stoi_weight", 0) > 0:  # speechbrain's differentiable STOI, returned negated
-            loss = loss + self.hparams.stoi_weight * stoi_loss(out.wav, target, lengths)
+        if getattr(self.hparams, "stoi_weight", 0) > 0:
+            scores = stoi(out.wav, target, lengths)
+            if scores is not None:
+                loss = loss - self.hparams.stoi_weight * scores.mean()
         if stage != sb.Stage.TRAIN:
             self.accumulate_metrics(predictions, weights)
         return loss

@@ -17,6 +17,7 @@ from maese.brains.finetune import (
     make_pairs,
     paired_crops,
     si_sdr,
+    stoi,
 )
 from maese.features import STFT, get_compression
 from maese.hparams import HparamError
@@ -156,6 +157,20 @@ def test_stoi_weight_adds_minus_stoi_and_rewards_the_clean_signal():
     assert stoi_clean == pytest.approx(1.0, abs=1e-3)
     assert stoi_noisy < stoi_clean - 0.05
     assert loss(noisy, 2.0) - loss(noisy, 0.0) == pytest.approx(-2 * stoi_noisy, rel=1e-4)
+
+
+def test_stoi_leaves_out_crops_of_a_pause_and_ignores_padding():
+    gen = torch.Generator().manual_seed(0)
+    clean = torch.zeros(3, 16000)
+    clean[0, :3000] = torch.randn(3000, generator=gen)  # 0.19 s of sound: shorter than one STOI envelope
+    clean[1] = torch.randn(16000, generator=gen)
+    clean[2, :8000] = torch.randn(8000, generator=gen)
+    estimate = clean + 0.3 * torch.randn(3, 16000, generator=gen)
+    scores = stoi(estimate, clean, torch.tensor([1.0, 1.0, 0.5]))
+    assert scores.shape == (2,)
+    assert torch.allclose(scores[1], stoi(estimate[2:, :8000], clean[2:, :8000], torch.ones(1))[0])
+    assert stoi(estimate[:1], clean[:1], torch.ones(1)) is None
+    assert stoi(clean[1:2], clean[1:2], torch.ones(1))[0] == pytest.approx(1.0, abs=1e-3)
 
 
 def test_bad_stoi_weight_or_rate_names_the_key():
