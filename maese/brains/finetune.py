@@ -23,8 +23,8 @@ cropped alike; ``distortion`` is then not used. The default is ``on_the_fly``.
 import numpy as np
 import speechbrain as sb
 import torch
-from speechbrain.dataio.sampler import ReproducibleRandomSampler
 import torchaudio
+from speechbrain.dataio.sampler import ReproducibleRandomSampler
 from speechbrain.nnet.loss.stoi_loss import removeSilentFrames, stoi_loss
 from speechbrain.nnet.losses import cal_si_snr
 from speechbrain.utils.data_pipeline import provides, takes
