@@ -247,8 +247,8 @@ class EnhanceFinetuneBrain(LoggedBrain):
             samples = torch.round(lengths * target.shape[1]).long().tolist()
             for e, x, t, n in zip(out.wav.cpu().numpy(), noisy.cpu().numpy(), target.cpu().numpy(), samples):
                 for suffix, signal in (("", e), ("_input", x)):
-                    scores = compute_metrics(t[:n], signal[:n], self.hparams.sample_rate, VALID_METRICS)
-                    for name, value in scores.items():
+                    for name, value in compute_metrics(t[:n], signal[:n], self.hparams.sample_rate,
+                                                       VALID_METRICS).items():
                         self.metric_values.setdefault(name + suffix, []).append(value)
         if self.plot_example is None:
             frames = int(weights[0, :, 0].sum())

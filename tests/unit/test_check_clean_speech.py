@@ -49,3 +49,22 @@ def test_identity_keeps_pesq_and_level_and_a_gain_shows_in_the_level(tmp_path):
 def test_a_folder_without_audio_names_the_folder(tmp_path):
     with pytest.raises(SystemExit, match=f"{tmp_path}: no .wav or .flac files"):
         load_tool().main(["--model", str(tmp_path), "--folders", str(tmp_path)])
+
+
+class NoisyGain(Gain):
+    """Scales and adds seeded white noise: a damaged, quieter output."""
+
+    def enhance(self, wav, sample_rate):
+        return wav * self.gain + 0.01 * torch.randn(wav.shape, generator=torch.Generator().manual_seed(0))
+
+
+def test_table_gives_the_drop_from_the_untouched_clips_and_the_level(tmp_path, monkeypatch, capsys):
+    tool, path = load_tool(), speech_like(tmp_path)
+    monkeypatch.setattr(tool.Enhancer, "from_experiment", classmethod(lambda cls, model: NoisyGain(0.5)))
+    tool.main(["--model", "fake", "--folders", str(tmp_path)])
+    row = capsys.readouterr().out.strip().splitlines()[-1].split("|")
+    untouched = tool.clean_speech_damage(tool.Identity(), [path])[0][0]
+    pesq, level = tool.clean_speech_damage(NoisyGain(0.5), [path])
+    assert untouched - pesq[0] > 0.5, "the test needs a damaging enhancer"
+    assert float(row[5]) == pytest.approx(untouched - pesq[0], abs=0.006)
+    assert float(row[6]) == pytest.approx(level[0], abs=0.006) and level[0] < -5
