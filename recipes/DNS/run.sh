@@ -17,7 +17,8 @@
 #
 # Results go to results/<size>/ (--results DIR: DIR/), or with --tag NAME to results/<size>/NAME/. The tags share
 # the data preparation in results/<size>/prepared/ (the same noisy inputs and splits); a run whose options change
-# it (e.g. -- --seed 7) stops, naming them, before training: give it its own --results DIR. Paths are relative
+# it (e.g. -- --data_seed 7) stops, naming them, before training: give it its own --results DIR (a training seed,
+# -- --seed 7, shares it). Paths are relative
 # to the folder run.sh is called from. Options:
 #   --pretrain_opts "ARGS"    extra train.py args for stage 2 only (e.g. "--stack_preset single-speaker")
 #   --finetune_opts "ARGS"    extra train.py args for stages 3-5 only (e.g. "--finetune_epochs 20")

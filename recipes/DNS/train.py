@@ -42,7 +42,7 @@ def prepare_pretrain(hparams):
             "mix_snr_range": hparams["mix_snr_range"],
             "min_duration": hparams["min_duration"],
             "sample_rate": hparams["sample_rate"],
-            "seed": hparams["seed"],
+            "seed": hparams["data_seed"],
         },
     )
 
@@ -60,7 +60,7 @@ def prepare_finetune(hparams):
             "corpus_size": hparams["corpus_size"],
             "min_paired_utterances": hparams["min_paired_utterances"],
             "min_duration": hparams["min_duration"],
-            "seed": hparams["seed"],
+            "seed": hparams["data_seed"],
             "sample_rate": hparams["sample_rate"],
             "snr_range": hparams["snr_range"],
         },

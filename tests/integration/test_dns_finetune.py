@@ -98,3 +98,18 @@ def test_bad_pretrained_folder_is_named_before_any_work(setup, tmp_path):
     message = bad.stdout + bad.stderr
     assert bad.returncode != 0 and f"hparam pretrained_folder: pretrained_folder {missing}" in message
     assert not (tmp_path / "prep").exists()
+
+
+def test_a_training_seed_shares_the_data_preparation_and_a_data_seed_does_not(runs, setup, tmp_path):
+    corpus, prep, pretrained = setup
+    manifest = (prep / "paired_clean_0.1.json").read_text()
+    other = finetune_args("scratch_denoise", corpus, prep, pretrained, tmp_path / "seed7", "--seed", 7,
+                          "--finetune_epochs", 1)
+    run_recipe(other)
+    first, second = (epoch_losses(folder / "train_log.txt")[1] for folder in (runs["scratch_denoise"], tmp_path / "seed7"))
+    assert first != second  # another initialisation and other batches, on the same prepared pairs
+    assert (prep / "paired_clean_0.1.json").read_text() == manifest
+    args = finetune_args("scratch_denoise", corpus, prep, pretrained, tmp_path / "data7", "--data_seed", 7)
+    bad = subprocess.run([sys.executable, *args], cwd=DNS_RECIPE, capture_output=True, text=True)
+    assert bad.returncode != 0 and "changed: ['seed']" in bad.stdout + bad.stderr
+    assert not (tmp_path / "data7" / "train_log.txt").exists()
