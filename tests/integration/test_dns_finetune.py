@@ -106,7 +106,7 @@ def test_a_training_seed_shares_the_data_preparation_and_a_data_seed_does_not(ru
     other = finetune_args("scratch_denoise", corpus, prep, pretrained, tmp_path / "seed7", "--seed", 7,
                           "--finetune_epochs", 1)
     run_recipe(other)
-    first, second = (epoch_losses(folder / "train_log.txt")[1] for folder in (runs["scratch_denoise"], tmp_path / "seed7"))
+    first, second = (epoch_losses(out / "train_log.txt")[1] for out in (runs["scratch_denoise"], tmp_path / "seed7"))
     assert first != second  # another initialisation and other batches, on the same prepared pairs
     assert (prep / "paired_clean_0.1.json").read_text() == manifest
     args = finetune_args("scratch_denoise", corpus, prep, pretrained, tmp_path / "data7", "--data_seed", 7)
