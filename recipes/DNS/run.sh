@@ -3,7 +3,7 @@
 #   ./run.sh [--size tiny|small|paper] [--stage N] [--stop_stage M] [--tag NAME] [--results DIR]
 #            [--pretrain_opts "ARGS"] [--finetune_opts "ARGS"] [--pretrained_folder DIR]
 #            [--fractions "F1 F2 ..."] [--tasks "denoise dereverb"] [--data_folder DIR] [--corpus_folder DIR]
-#            [--python PY] [-- ARGS for every train.py stage]
+#            [--jobs N] [--python PY] [-- ARGS for every train.py stage]
 #
 #   1  corpus                 the embedded corpus, built once (skipped with --data_folder)
 #   2  MAE pre-training       hparams/pretrain.yaml (writes the manifests first; skipped with --pretrained_folder)
@@ -31,6 +31,9 @@
 #   --tasks "denoise ..."     the enhancement tasks of stages 3-6 (default: denoise dereverb)
 #   --corpus_folder DIR       the embedded corpus (default ../../data/embedded_<size>); --data_folder DIR: a DNS
 #                             Challenge layout instead (stage 1 does nothing)
+#   --jobs N                  trainings of stages 3-5, then the test sets of stage 6, N at a time (default: 2 for
+#                             tiny and small where the machine has 2 CPUs or more, else 1); each job's output goes
+#                             to run.log in its folder and each gets OMP_NUM_THREADS = CPUs / N unless it is set
 #   METRICS="pesq stoi estoi si_sdr" ./run.sh ...   scores without DNSMOS (default: all metrics)
 #
 # The paper's ablations, one command each (recipes/DNS/ablations.sh runs them; compare each report with the
@@ -58,6 +61,7 @@ finetune_opts=
 pretrained_folder=
 fractions=
 tasks="denoise dereverb"
+jobs=
 python=${PYTHON:-python}
 [ -x ../../.venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=../../.venv/bin/python
 
@@ -79,6 +83,7 @@ while [ $# -gt 0 ]; do
     --pretrained_folder) pretrained_folder=$(abspath "$2"); shift 2 ;;
     --fractions) fractions=$2; shift 2 ;;
     --tasks) tasks=$2; shift 2 ;;
+    --jobs) jobs=$2; shift 2 ;;
     --python) python=$2; shift 2 ;;
     *) die "unknown option $1 (see the header of $0)" ;;
   esac
@@ -112,6 +117,9 @@ done
 [ "$(printf '%s\n' "${fraction_list[@]}" | sort | uniq -d)" = "" ] || die "--fractions: '$fractions' repeats a value"
 [ ${#task_list[@]} -gt 0 ] || die "--tasks: give denoise and/or dereverb"
 for t in "${task_list[@]}"; do case "$t" in denoise|dereverb) ;; *) die "--tasks: unknown task '$t'" ;; esac; done
+cpus=$(nproc 2>/dev/null || echo 1)
+if [ -z "$jobs" ]; then jobs=1; [ "$size" != paper ] && [ "$cpus" -ge 2 ] && jobs=2; fi
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$jobs' is not a positive number of jobs"
 if [ -n "$pretrained_folder" ] && [ ${#pretrain_extra[@]} -gt 0 ]; then
   die "--pretrain_opts has no effect with --pretrained_folder (stage 2 does not train); drop one of them"
 fi
@@ -157,6 +165,30 @@ log() { echo "[$(date +%H:%M:%S)] stage $1: $2"; }
 has_task() { [[ " ${task_list[*]} " == *" $1 "* ]]; }
 SECONDS=0
 
+# spawn LOG COMMAND...: with --jobs 1, run COMMAND here; else in the background, at most $jobs at once,
+# its output into LOG. finish: wait for the spawned commands; stop if one failed, naming its log.
+spawned=(); spawned_logs=()
+trap 'kill $(jobs -rp) 2>/dev/null || true' EXIT  # a stopped run.sh stops its jobs (re-run to resume them)
+spawn() {
+  local log=$1; shift
+  if [ "$jobs" -eq 1 ]; then "$@"; return; fi
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  mkdir -p "$(dirname "$log")"
+  echo "  started: $* (log: ${log})"
+  ( [ -n "${OMP_NUM_THREADS:-}" ] || export OMP_NUM_THREADS=$(( cpus / jobs > 0 ? cpus / jobs : 1 ))
+    "$@" ) > "$log" 2>&1 &
+  spawned+=($!); spawned_logs+=("$log")
+}
+finish() {
+  local i failed=()
+  for i in "${!spawned[@]}"; do
+    if wait "${spawned[$i]}"; then echo "  finished: ${spawned_logs[$i]}"; else failed+=("${spawned_logs[$i]}"); fi
+  done
+  spawned=(); spawned_logs=()
+  for i in "${failed[@]}"; do echo "run.sh: a job failed; the end of ${i}:" >&2; tail -n 20 "$i" >&2; done
+  [ ${#failed[@]} -eq 0 ] || die "${#failed[@]} job(s) failed (logs above); re-run the same command to resume"
+}
+
 if run_stage 1 && [ -z "$data_folder" ]; then
   log 1 "embedded corpus"
   "$python" -m maese.simulation.corpus --out "$corpus" --size "$size"
@@ -168,6 +200,11 @@ train() {
   if [ -f "${out}/.done" ]; then echo "  ${out} is done (${out}/.done); skipped"; return; fi
   "$python" train.py "hparams/${hparams}.yaml" "${common[@]}" --output_folder "$out" "$@"
   touch "${out}/.done"
+}
+# train_job <out folder> <hparams> ARGS...: train, as a job (see spawn) unless it is done.
+train_job() {
+  if [ -f "${1}/.done" ]; then echo "  ${1} is done (${1}/.done); skipped"; return; fi
+  spawn "${1}/run.log" train "$@"
 }
 
 if run_stage 2; then
@@ -181,7 +218,7 @@ fi
 
 finetune() {  # finetune <hparams> <fraction>
   local fargs; read -ra fargs <<< "$(fraction_args "$2")"
-  train "${results}/$1$(suffix "$2")" "$1" --pretrained_folder "$pretrained" "${fargs[@]}" \
+  train_job "${results}/$1$(suffix "$2")" "$1" --pretrained_folder "$pretrained" "${fargs[@]}" \
     "${extra[@]}" "${finetune_extra[@]}"
 }
 for f in "${fraction_list[@]}"; do
@@ -195,6 +232,7 @@ for f in "${fraction_list[@]}"; do
     for task in "${task_list[@]}"; do finetune "scratch_${task}" "$f"; done
   fi
 done
+finish
 
 # test_splits TASK: the test sets scored for TASK: test_set/{indomain,ood}/ of the embedded corpus (or of a
 # --data_folder holding them), and a DNS release's synthetic ones (denoising only: with_reverb's references
@@ -232,13 +270,14 @@ if run_stage 6; then
           echo "  $out/results.md is older than its models; scored again"; overwrite=(--overwrite)
         fi
         # shellcheck disable=SC2086
-        "$python" evaluate.py --ref "${folder}/clean" --noisy "${folder}/${input}" \
+        spawn "${out}/run.log" "$python" evaluate.py --ref "${folder}/clean" --noisy "${folder}/${input}" \
           --est "mae=${mae}/enhanced/${split}/${task}" "scratch=${scratch}/enhanced/${split}/${task}" \
           --baselines $baselines --metrics $metrics --out "$out" --name "test_set/${split/_//}/${task}" \
           "${overwrite[@]}" --note "size=${size}${f:+, paired_fraction=$f}; ${what}"
       done
     done
   done
+  finish
 fi
 
 if run_stage 7; then

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import soundfile as sf
@@ -136,7 +137,10 @@ def test_paired_fractions_reuse_a_pretraining_and_report_a_data_efficiency_table
 FAKE_PYTHON = """#!/usr/bin/env bash
 # Records its arguments (one line, fields separated by \\x1f) and makes the --output_folder it is given.
 printf '%s\\x1f' "$@" >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
-prev=; for a in "$@"; do [ "$prev" = --output_folder ] && mkdir -p "$a"; prev=$a; done; exit 0
+prev=; for a in "$@"; do [ "$prev" = --output_folder ] && mkdir -p "$a"; prev=$a; done
+if [ -n "${FAKE_FAIL:-}" ] && [[ "$*" == *"$FAKE_FAIL"* ]]; then echo "fake failure of $FAKE_FAIL" >&2; exit 3; fi
+[ -z "${FAKE_SLEEP:-}" ] || { start=$(date +%s.%N); sleep "$FAKE_SLEEP"; echo "$start $(date +%s.%N)" >> "$FAKE_LOG.times"; }
+exit 0
 """
 
 
@@ -148,11 +152,11 @@ def fake(tmp_path):
     python.chmod(0o755)
     env = {**os.environ, "FAKE_LOG": str(log)}
 
-    def run(script, *args, check=True):
+    def run(script, *args, check=True, **extra_env):
         log.write_text("")
         interpreter = ["--python", str(python)] if script == "run.sh" else []  # ablations.sh: given in args
-        proc = subprocess.run(["bash", script, *interpreter, *map(str, args)], cwd=DNS_RECIPE, env=env,
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(["bash", script, *interpreter, *map(str, args)], cwd=DNS_RECIPE,
+                              env={**env, **extra_env}, capture_output=True, text=True, check=False)
         if check:
             assert proc.returncode == 0, proc.stdout + proc.stderr
         calls = [line.split("\x1f")[:-1] for line in log.read_text().splitlines()]
@@ -179,7 +183,8 @@ def test_options_reach_the_stages_they_are_meant_for(fake, tmp_path):
                  "--stack_preset single-speaker", "--finetune_opts", "--freeze frozen", "--", "--seed", "7")
     assert [c[0] for c in calls] == ["-m", *["train.py"] * 5, *["evaluate.py"] * 4, "report.py"]
     runs = trainings(calls)
-    assert list(runs) == ["pretrain", "finetune_denoise", "finetune_dereverb", "scratch_denoise", "scratch_dereverb"]
+    assert sorted(runs) == ["finetune_denoise", "finetune_dereverb", "pretrain", "scratch_denoise", "scratch_dereverb"]
+    assert calls[1][1] == "hparams/pretrain.yaml"  # before the fine-tunings, which may run side by side (--jobs)
     assert value(runs["pretrain"], "--stack_preset") == "single-speaker" and value(runs["pretrain"], "--freeze") is None
     for name, call in runs.items():
         assert value(call, "--seed") == "7" and value(call, "--prep_folder") == f"{base}/prepared"
@@ -203,15 +208,40 @@ def test_scores_are_redone_when_their_model_is_retrained(fake, tmp_path):
     fake("run.sh", "--size", "tiny", "--results", base)
     for split in SPLITS:
         for task in TASK_INPUT:
-            (base / "eval" / f"{split}_{task}").mkdir(parents=True)
+            (base / "eval" / f"{split}_{task}").mkdir(parents=True, exist_ok=True)  # run.log of --jobs 2
             (base / "eval" / f"{split}_{task}" / "results.md").write_text("scored\n")
     assert [c[0] for c in fake("run.sh", "--size", "tiny", "--results", base, "--stage", "2")] == ["report.py"]
     (base / "scratch_dereverb" / ".done").unlink()  # as if killed: trained again, then scored again
     calls = fake("run.sh", "--size", "tiny", "--results", base, "--stage", "2")
     assert [c[0] for c in calls] == ["train.py", "evaluate.py", "evaluate.py", "report.py"]
     assert value(calls[0], "--output_folder") == f"{base}/scratch_dereverb"
-    assert [(value(c, "--out"), "--overwrite" in c) for c in calls[1:3]] == [
+    assert sorted((value(c, "--out"), "--overwrite" in c) for c in calls[1:3]) == [
         (f"{base}/eval/indomain_dereverb", True), (f"{base}/eval/ood_dereverb", True)]
+
+
+def test_jobs_run_side_by_side_and_a_failed_one_stops_the_run_naming_its_log(fake, tmp_path):
+    base = tmp_path / "r"
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--stop_stage", "5", "--jobs", "2", FAKE_SLEEP="0.5")
+    lines = (tmp_path / "calls.log.times").read_text().splitlines()
+    spans = sorted(tuple(map(float, line.split())) for line in lines[2:])  # after the corpus and the pre-training
+    assert len(spans) == 4 and spans[1][0] < spans[0][1]  # two at once
+    assert all(value(c, "--output_folder") and (Path(value(c, "--output_folder")) / "run.log").is_file()
+               for c in calls[2:])
+
+    calls, proc = fake("run.sh", "--size", "tiny", "--results", tmp_path / "f", "--stop_stage", "5", "--jobs", "2",
+                       check=False, FAKE_FAIL="scratch_denoise")
+    assert proc.returncode != 0 and f"the end of {tmp_path / 'f' / 'scratch_denoise' / 'run.log'}" in proc.stderr
+    assert "fake failure of scratch_denoise" in proc.stderr and "1 job(s) failed" in proc.stderr
+    done = sorted(p.parent.name for p in (tmp_path / "f").glob("*/.done"))
+    assert done == ["finetune_denoise", "finetune_dereverb", "pretrain", "scratch_dereverb"]  # the others finished
+
+    calls = fake("run.sh", "--size", "tiny", "--results", tmp_path / "s", "--stop_stage", "5", "--jobs", "1")
+    assert [value(c, "--output_folder").split("/")[-1] for c in calls[1:]] == [
+        "pretrain", "finetune_denoise", "finetune_dereverb", "scratch_denoise", "scratch_dereverb"]  # in order
+    assert not list((tmp_path / "s").glob("*/run.log"))  # output on the terminal
+    for bad in ("0", "two"):
+        _, proc = fake("run.sh", "--size", "tiny", "--results", base, "--jobs", bad, check=False)
+        assert proc.returncode == 2 and f"--jobs: '{bad}' is not a positive number" in proc.stderr
 
 
 def test_ablations_are_one_command_each(fake, tmp_path):
