@@ -139,7 +139,9 @@ FAKE_PYTHON = """#!/usr/bin/env bash
 printf '%s\\x1f' "$@" >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
 prev=; for a in "$@"; do [ "$prev" = --output_folder ] && mkdir -p "$a"; prev=$a; done
 if [ -n "${FAKE_FAIL:-}" ] && [[ "$*" == *"$FAKE_FAIL"* ]]; then echo "fake failure of $FAKE_FAIL" >&2; exit 3; fi
-[ -z "${FAKE_SLEEP:-}" ] || { start=$(date +%s.%N); sleep "$FAKE_SLEEP"; echo "$start $(date +%s.%N)" >> "$FAKE_LOG.times"; }
+if [ -n "${FAKE_SLEEP:-}" ]; then
+  start=$(date +%s.%N); sleep "$FAKE_SLEEP"; echo "$start $(date +%s.%N)" >> "$FAKE_LOG.times"
+fi
 exit 0
 """
 
