@@ -6,8 +6,10 @@ from pathlib import Path
 
 import speechbrain as sb
 import torch
-from speechbrain.utils.distributed import if_main_process
 from speechbrain.utils.checkpoints import mark_as_loader, mark_as_saver, register_checkpoint_hooks
+from speechbrain.utils.distributed import if_main_process
+
+from maese.hparams import require
 
 
 @register_checkpoint_hooks
@@ -63,13 +65,16 @@ class LoggedBrain(sb.Brain):
     Subclasses provide ``check_hparams(dict)`` (a static method failing early on a bad value),
     ``stage_metrics(loss) -> dict``, ``plot(path, epoch)`` and set ``plot_example`` during evaluation;
     hparams hold ``seed``, ``train_logger``, ``plot_folder``, ``metrics_file``, ``epoch_counter`` and
-    optionally ``lr_scheduler`` (stepped after every optimizer step). ``train_rng`` is the checkpointed
-    training generator, seeded per DDP rank.
+    optionally ``lr_scheduler`` (stepped after every optimizer step) and ``valid_every`` (validate every N
+    epochs and after the last; default 1). ``train_rng`` is the checkpointed training generator, seeded per
+    DDP rank.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.check_hparams(vars(self.hparams))
+        if hasattr(self.hparams, "valid_every"):
+            require(vars(self.hparams), "valid_every", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1")
         rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
         self.train_rng = CheckpointedGenerator(self.hparams.seed + 1000 * rank)
         if self.checkpointer is not None:
@@ -80,6 +85,17 @@ class LoggedBrain(sb.Brain):
         scheduler = getattr(self.hparams, "lr_scheduler", None)
         if should_step and scheduler is not None:
             scheduler(self.optimizer)
+
+    def _fit_valid(self, valid_set, epoch, enable):
+        """Validate on epochs ``valid_every``, ``2 * valid_every``, ... and the last; after the others, log the
+        training loss and keep an end-of-epoch checkpoint to resume from (no loss: never picked as the best)."""
+        every = getattr(self.hparams, "valid_every", 1)
+        if valid_set is None or epoch % every == 0 or epoch >= self.hparams.epoch_counter.limit:
+            return super()._fit_valid(valid_set, epoch, enable)
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.hparams.train_logger.log_stats(stats_meta={"epoch": epoch, "lr": lr}, train_stats=self.train_stats)
+        self.checkpointer.save_and_keep_only(meta={"validated": False}, min_keys=["loss"])
+        return None
 
     def on_stage_end(self, stage, stage_loss, epoch=None):
         """Log, plot one validation clip, checkpoint (best = lowest valid loss), write the test metrics."""

@@ -141,8 +141,10 @@ def stoi(estimate, target, lengths):
 
 
 def paired_dataset(manifest, sample_rate=16000):
-    """Dataset of pairs ``{id: {"wav": input, "clean_wav": target}}``; output keys ``id, noisy, clean``."""
-    data = audio_dataset(manifest, sample_rate, key="wav", output_key="noisy")
+    """Dataset of pairs ``{id: {"wav": input, "clean_wav": target, "duration": s}}``, sorted by duration (the
+    batches of validation and test hold similar lengths: little zero padding, which the encoder attends to, unlike
+    on a file enhanced alone); output keys ``id, noisy, clean``."""
+    data = audio_dataset(manifest, sample_rate, key="wav", output_key="noisy").filtered_sorted(sort_key="duration")
 
     @takes("clean_wav")
     @provides("clean")

@@ -1,8 +1,13 @@
-"""maese.brains.common: checkpointed generator and random crops."""
+"""maese.brains.common: checkpointed generator, random crops, validation every N epochs."""
 
+import pytest
 import torch
+from speechbrain.utils.checkpoints import Checkpointer
+from speechbrain.utils.epoch_loop import EpochCounter
+from speechbrain.utils.train_logger import FileTrainLogger
 
-from maese.brains.common import CheckpointedGenerator, random_crops
+from maese.brains.common import CheckpointedGenerator, LoggedBrain, random_crops
+from maese.hparams import HparamError
 
 
 def test_checkpointed_generator_restores_state(tmp_path):
@@ -37,3 +42,52 @@ def test_random_crops_pad_short_and_are_seeded():
     b = random_crops(wav, torch.ones(4), 100, torch.Generator().manual_seed(1))
     c = random_crops(wav, torch.ones(4), 100, torch.Generator().manual_seed(2))
     assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+class LinearBrain(LoggedBrain):
+    """The smallest LoggedBrain: a linear map fitted to y = 2x; the validation loss falls epoch by epoch."""
+
+    check_hparams = staticmethod(lambda hparams: None)
+
+    def compute_forward(self, batch, stage):
+        return self.modules.model(batch[0])
+
+    def compute_objectives(self, predictions, batch, stage):
+        return (predictions - batch[1]).abs().mean()
+
+    def stage_metrics(self, loss):
+        return {"loss": loss}
+
+
+def fit_linear(tmp_path, epochs, **hparams):
+    """Fit LinearBrain for ``epochs``; returns (train_log text, checkpointer)."""
+    x = torch.randn(32, 1, generator=torch.Generator().manual_seed(0))
+    data = list(zip(x.split(8), (2 * x).split(8)))
+    model = torch.nn.Linear(1, 1)
+    counter = EpochCounter(epochs)
+    checkpointer = Checkpointer(tmp_path / "save", {"model": model, "counter": counter})
+    brain = LinearBrain(
+        modules={"model": model}, opt_class=lambda p: torch.optim.SGD(p, lr=0.1), checkpointer=checkpointer,
+        hparams={"seed": 1, "epoch_counter": counter, "train_logger": FileTrainLogger(tmp_path / "log.txt"),
+                 "plot_folder": tmp_path, "metrics_file": tmp_path / "m.json", **hparams},
+        run_opts={"device": "cpu"},
+    )
+    brain.fit(counter, data, data, progressbar=False)
+    return (tmp_path / "log.txt").read_text(), checkpointer
+
+
+def test_validation_runs_every_n_epochs_and_after_the_last(tmp_path):
+    log, checkpointer = fit_linear(tmp_path, 5, valid_every=2)
+    lines = log.splitlines()
+    assert len(lines) == 5 and all(line.startswith(f"epoch: {i + 1},") for i, line in enumerate(lines))
+    assert ["valid loss" in line for line in lines] == [False, True, False, True, True]
+    best = checkpointer.find_checkpoint(min_key="loss")
+    assert best.meta["loss"] == pytest.approx(float(lines[4].split("valid loss: ")[1]), rel=1e-2)  # the last: lowest
+    assert len(checkpointer.list_checkpoints()) >= 1
+    every, _ = fit_linear(tmp_path / "every", 3)
+    assert all("valid loss" in line for line in every.splitlines())
+
+
+def test_bad_valid_every_names_the_key(tmp_path):
+    with pytest.raises(HparamError, match="valid_every"):
+        fit_linear(tmp_path, 1, valid_every=0)

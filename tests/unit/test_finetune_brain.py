@@ -1,5 +1,6 @@
 """maese.brains.finetune: on-the-fly pairs (levels, alignment), paired crops, SI-SDR, hparam checks."""
 
+import json
 from functools import partial
 from types import SimpleNamespace
 
@@ -16,6 +17,7 @@ from maese.brains.finetune import (
     check_finetune_hparams,
     make_pairs,
     paired_crops,
+    paired_dataset,
     si_sdr,
     stoi,
 )
@@ -187,3 +189,18 @@ def test_bad_loss_compression_names_the_key(key, value):
     check_finetune_hparams(hparams)
     with pytest.raises(HparamError, match=f"hparam {key}: got"):
         check_finetune_hparams({**hparams, key: value})
+
+
+def test_paired_dataset_reads_both_files_sorted_by_duration(tmp_path):
+    manifest = {}
+    for uid, seconds in (("long", 0.5), ("short", 0.1), ("mid", 0.3)):
+        n = int(seconds * 16000)
+        for kind, value in (("noisy", 0.2), ("clean", 0.1)):
+            save_audio(tmp_path / f"{uid}_{kind}.wav", torch.full((n,), value), 16000)
+        manifest[uid] = {"wav": str(tmp_path / f"{uid}_noisy.wav"), "clean_wav": str(tmp_path / f"{uid}_clean.wav"),
+                         "duration": seconds}
+    (tmp_path / "pairs.json").write_text(json.dumps(manifest))
+    items = list(paired_dataset(tmp_path / "pairs.json"))
+    assert [item["id"] for item in items] == ["short", "mid", "long"]  # batches of similar lengths
+    assert all(torch.allclose(item["noisy"], 2 * item["clean"], atol=1e-4) for item in items)
+    assert [item["clean"].numel() for item in items] == [1600, 4800, 8000]
