@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Paired comparison of two systems on the same test files, over one or more runs (e.g. training seeds).
+
+For each test split found in every run (``<eval>/<split>_<task>/<system>.csv``, as run.sh stage 6 writes them)
+and each metric: the mean of system A and of system B over runs and files, and the paired difference A - B
+(each file's score averaged over the runs first) with its 95% interval (Student's t over files) and the
+two-sided p-value of a paired t-test; then the A - B difference of each run alone.
+
+    python compare.py --a mae --b scratch -- results/small/s1/eval/p0.01 results/small/s2/eval/p0.01 ...
+    python compare.py --a mae --b wiener --metrics pesq estoi si_sdr --out compare.md -- EVAL ...
+
+A file that failed in any run or system (NaN) is left out of that metric's comparison, and counted.
+"""
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from maese.cli.score import RESULTS
+from maese.dataio import write_text
+from maese.report import read_scores
+from maese.scoring import HEADERS
+
+METRICS = ("pesq", "estoi", "si_sdr")
+
+
+def common_splits(evals):
+    """Names of the ``<split>_<task>`` folders (holding a results.md) present in every eval folder, sorted."""
+    names = [{d.name for d in Path(e).iterdir() if (d / RESULTS).is_file()} for e in evals]
+    return sorted(set.intersection(*names)) if names else []
+
+
+def paired_scores(evals, split, system, metric):
+    """``[runs, files]`` scores of ``system`` on ``split`` in each eval folder (files sorted by name).
+
+    Raises ValueError, naming the folders, when a CSV is missing or the runs hold different files.
+    """
+    tables = []
+    for e in evals:
+        path = Path(e) / split / f"{system}.csv"
+        if not path.is_file():
+            raise ValueError(f"{path}: no scores of system {system!r}; score it (run.sh stage 6) or name another.")
+        tables.append(read_scores(path))
+    files = sorted(tables[0])
+    for e, table in zip(evals, tables):
+        if sorted(table) != files:
+            raise ValueError(f"{Path(e) / split}: other files than {Path(evals[0]) / split}; compare runs of one "
+                             "test set.")
+    return np.array([[table[f].get(metric, math.nan) for f in files] for table in tables], dtype=np.float64)
+
+
+def compare(a, b):
+    """Paired comparison of score arrays ``a``, ``b`` ``[runs, files]``.
+
+    Returns
+    -------
+    dict: mean_a, mean_b, diff (mean over files of the run-averaged A - B), half (95% half-width), p (paired
+    t-test, NaN below 2 files), n (files kept: finite in every run of both), per_run (A - B of each run).
+    """
+    keep = np.isfinite(a).all(0) & np.isfinite(b).all(0)
+    a, b = a[:, keep], b[:, keep]
+    n = int(keep.sum())
+    diff = (a - b).mean(0)
+    result = {"mean_a": float(a.mean()) if n else math.nan, "mean_b": float(b.mean()) if n else math.nan,
+              "diff": float(diff.mean()) if n else math.nan, "half": math.nan, "p": math.nan, "n": n,
+              "per_run": [float(d) for d in (a - b).mean(1)] if n else [math.nan] * a.shape[0]}
+    if n >= 2:
+        spread = diff.std(ddof=1)
+        result["half"] = float(stats.t.ppf(0.975, n - 1) * spread / math.sqrt(n))
+        result["p"] = float(stats.ttest_1samp(diff, 0.0).pvalue) if spread > 0 else (0.0 if diff[0] else 1.0)
+    return result
+
+
+def comparison_table(evals, a, b, metrics=METRICS):
+    """Markdown: one row per (split, metric) of :func:`compare` over ``evals``."""
+    evals = [Path(e) for e in evals]
+    lines = [f"Paired comparison {a} - {b}: {len(evals)} run(s) ({', '.join(map(str, evals))}); each file's score "
+             "is averaged over the runs, then the mean difference over files with its 95% interval and the p-value "
+             "of a paired t-test.", "",
+             f"| test split | metric | {a} | {b} | {a} - {b} (95% CI) | p | files | {a} - {b} per run |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    splits = common_splits(evals)
+    if not splits:
+        raise ValueError(f"no test split (<split>_<task>/{RESULTS}) is in every one of {', '.join(map(str, evals))}")
+    for split in splits:
+        for metric in metrics:
+            r = compare(paired_scores(evals, split, a, metric), paired_scores(evals, split, b, metric))
+            per_run = ", ".join(f"{d:+.3f}" for d in r["per_run"])
+            lines.append(f"| {split} | {HEADERS.get(metric, metric)} | {r['mean_a']:.3f} | {r['mean_b']:.3f} | "
+                         f"{r['diff']:+.3f} ± {r['half']:.3f} | {r['p']:.3f} | {r['n']} | {per_run} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    """Print (and with --out, write) the comparison table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--a", default="mae", help="system A (a <system>.csv name; default mae)")
+    parser.add_argument("--b", default="scratch", help="system B (default scratch)")
+    parser.add_argument("--metrics", nargs="+", default=list(METRICS), help=f"default: {' '.join(METRICS)}")
+    parser.add_argument("--out", type=Path, help="also write the table here (refused if it exists)")
+    parser.add_argument("evals", nargs="+", type=Path, help="eval folders of the runs (run.sh stage 6)")
+    args = parser.parse_args(argv)
+    for e in args.evals:
+        if not e.is_dir():
+            parser.error(f"{e}: no such eval folder (run.sh stage 6 writes <results>/eval/)")
+    if args.out is not None and args.out.exists():
+        parser.error(f"{args.out} exists; choose another --out or delete it")
+    try:
+        text = comparison_table(args.evals, args.a, args.b, args.metrics)
+    except ValueError as err:
+        print(f"compare.py: {err}", file=sys.stderr)
+        return 1
+    if args.out is not None:
+        write_text(args.out, text)
+    print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
