@@ -174,7 +174,7 @@ spawn() {
   if [ "$jobs" -eq 1 ]; then "$@"; return; fi
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
   mkdir -p "$(dirname "$log")"
-  echo "  started: $* (log: ${log})"
+  echo "  started: $(dirname "$log") (in the background; log: ${log})"
   ( [ -n "${OMP_NUM_THREADS:-}" ] || export OMP_NUM_THREADS=$(( cpus / jobs > 0 ? cpus / jobs : 1 ))
     "$@" ) > "$log" 2>&1 &
   spawned+=($!); spawned_logs+=("$log")
