@@ -59,11 +59,13 @@ class LinearBrain(LoggedBrain):
         return {"loss": loss}
 
 
-def fit_linear(tmp_path, epochs, **hparams):
-    """Fit LinearBrain for ``epochs``; returns (train_log text, checkpointer)."""
+def fit_linear(tmp_path, epochs, stop_after=None, **hparams):
+    """Fit LinearBrain for ``epochs`` (or stop after ``stop_after`` of them, as if killed); returns (train_log
+    text, checkpointer)."""
     x = torch.randn(32, 1, generator=torch.Generator().manual_seed(0))
     data = list(zip(x.split(8), (2 * x).split(8)))
     model = torch.nn.Linear(1, 1)
+    torch.nn.init.zeros_(model.weight)
     counter = EpochCounter(epochs)
     checkpointer = Checkpointer(tmp_path / "save", {"model": model, "counter": counter})
     brain = LinearBrain(
@@ -72,7 +74,7 @@ def fit_linear(tmp_path, epochs, **hparams):
                  "plot_folder": tmp_path, "metrics_file": tmp_path / "m.json", **hparams},
         run_opts={"device": "cpu"},
     )
-    brain.fit(counter, data, data, progressbar=False)
+    brain.fit(EpochCounter(stop_after) if stop_after else counter, data, data, progressbar=False)
     return (tmp_path / "log.txt").read_text(), checkpointer
 
 
@@ -81,9 +83,15 @@ def test_validation_runs_every_n_epochs_and_after_the_last(tmp_path):
     lines = log.splitlines()
     assert len(lines) == 5 and all(line.startswith(f"epoch: {i + 1},") for i, line in enumerate(lines))
     assert ["valid loss" in line for line in lines] == [False, True, False, True, True]
+    validated = [float(line.split("valid loss: ")[1]) for line in lines if "valid loss" in line]
     best = checkpointer.find_checkpoint(min_key="loss")
-    assert best.meta["loss"] == pytest.approx(float(lines[4].split("valid loss: ")[1]), rel=1e-2)  # the last: lowest
-    assert len(checkpointer.list_checkpoints()) >= 1
+    assert best.meta["loss"] == pytest.approx(min(validated), rel=1e-2)  # picked among validated epochs only
+    killed, checkpointer = fit_linear(tmp_path / "killed", 5, stop_after=3, valid_every=2)
+    assert "valid loss" not in killed.splitlines()[2]
+    latest = checkpointer.find_checkpoint().meta
+    assert latest["validated"] is False and "loss" not in latest  # epoch 3: resume from here, never the best
+    assert checkpointer.find_checkpoint(min_key="loss").meta["loss"] == pytest.approx(
+        float(killed.splitlines()[1].split("valid loss: ")[1]), rel=1e-2)  # the best: epoch 2, validated
     every, _ = fit_linear(tmp_path / "every", 3)
     assert all("valid loss" in line for line in every.splitlines())
 
