@@ -64,6 +64,9 @@ HELD_OUT = 0.1  # a release without valid_set/: share of clean/, noise/ and impu
 PEAK = 0.99  # largest sample of a written validation pair (both sides scaled by one gain)
 
 
+REAL_SET = "real_set"  # <save_folder>/real_set/<task>/: the real-speech validation set (maese.realdata)
+
+
 def test_set_folder(save_folder, name):
     """Where :func:`prepare_test_sets` puts test set ``name``'s scoring links: ``<task>/{noisy,clean}/`` inside."""
     return Path(save_folder) / "test_set" / f"synthetic_{name}"
@@ -422,12 +425,13 @@ def enhancement_splits(prep_folder, data_folder, corpus_folder, enhance_task):
 
     The layout's ``valid_set/<task>/`` (else the held-out pairs in ``prep_folder``), its
     ``test_set/{indomain,ood}/<task>/`` (the embedded corpus) and the DNS synthetic test sets prepared by
-    :func:`prepare_test_sets` (denoising only).
+    :func:`prepare_test_sets` (denoising only), and the real-speech validation set built into
+    ``<prep_folder>/real_set/`` (``real_data_folder``), enhanced as split ``real``.
     """
     root, prep = Path(data_folder or corpus_folder), Path(prep_folder)
     valid = root / "valid_set" if (root / "valid_set" / enhance_task).is_dir() else prep / "valid_pairs"
     folders = {"valid": valid, "indomain": root / "test_set" / "indomain", "ood": root / "test_set" / "ood",
-               **{f"synthetic_{name}": test_set_folder(prep, name) for name in TEST_SETS}}
+               **{f"synthetic_{name}": test_set_folder(prep, name) for name in TEST_SETS}, "real": prep / REAL_SET}
     inputs = {f"{split}/{enhance_task}": folder / enhance_task / TASK_INPUT[enhance_task]
               for split, folder in folders.items()}
     return {split: folder for split, folder in inputs.items() if folder.is_dir()}

@@ -3,7 +3,7 @@
 #   ./run.sh [--size tiny|small|paper] [--stage N] [--stop_stage M] [--tag NAME] [--results DIR]
 #            [--pretrain_opts "ARGS"] [--finetune_opts "ARGS"] [--pretrained_folder DIR]
 #            [--fractions "F1 F2 ..."] [--tasks "denoise dereverb"] [--data_folder DIR] [--corpus_folder DIR]
-#            [--jobs N] [--python PY] [-- ARGS for every train.py stage]
+#            [--real_data DIR|none] [--metrics "M1 M2 ..."] [--jobs N] [--python PY] [-- ARGS for every train.py stage]
 #
 #   1  corpus                 the embedded corpus, built once (skipped with --data_folder)
 #   2  MAE pre-training       hparams/pretrain.yaml (writes the manifests first; skipped with --pretrained_folder)
@@ -12,7 +12,8 @@
 #   5  scratch baselines      hparams/scratch_{denoise,dereverb}.yaml
 #   6  score                  evaluate.py on the in-domain and out-of-domain test sets (+ classical methods);
 #                             with --data_folder DIR (a DNS release), on its test_set/synthetic/{no_reverb,with_reverb}
-#                             (denoising; prepared into <results>/prepared/test_set/ by stages 3-5)
+#                             (denoising; prepared into <results>/prepared/test_set/ by stages 3-5); and on the
+#                             real-speech validation set (--real_data; built into <results>/prepared/real_set/)
 #   7  report                 <results>/RESULTS.md, printed
 #
 # Results go to results/<size>/ (--results DIR: DIR/), or with --tag NAME to results/<size>/NAME/. The tags share
@@ -34,7 +35,13 @@
 #   --jobs N                  trainings of stages 3-5, then the test sets of stage 6, N at a time (default: 2 for
 #                             tiny and small where the machine has 2 CPUs or more, else 1); each job's output goes
 #                             to run.log in its folder and each gets OMP_NUM_THREADS = CPUs / N unless it is set
-#   METRICS="pesq stoi estoi si_sdr" ./run.sh ...   scores without DNSMOS (default: all metrics)
+#   --real_data DIR           a folder laid out like shared/data (real speech, noise, RIRs; see maese/realdata.py):
+#                             stages 3-5 build its real-speech validation set (real recordings mixed with real noise
+#                             and reverberation; never trained on) and enhance it, stage 6 scores it as real_<task>
+#                             (default: ../../../shared/data, next to the repository, when it exists; none: skip it)
+#   --metrics "M1 M2 ..."     stage 6's metrics, of pesq stoi estoi si_sdr dnsmos (default: all five for paper; no
+#                             dnsmos for tiny and small, where it would take 20 of the main job's minutes on 2 CPUs;
+#                             the METRICS environment variable is read when --metrics is not given)
 #
 # The paper's ablations, one command each (recipes/DNS/ablations.sh runs them; compare each report with the
 # default run's results/<size>/RESULTS.md):
@@ -61,6 +68,8 @@ finetune_opts=
 pretrained_folder=
 fractions=
 tasks="denoise dereverb"
+real_data=
+metrics=${METRICS:-}
 jobs=
 python=${PYTHON:-python}
 [ -x ../../.venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=../../.venv/bin/python
@@ -84,6 +93,8 @@ while [ $# -gt 0 ]; do
     --fractions) fractions=$2; shift 2 ;;
     --tasks) tasks=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
+    --real_data) real_data=$2; [ "$2" = none ] || real_data=$(abspath "$2"); shift 2 ;;
+    --metrics) metrics=$2; shift 2 ;;
     --python) python=$2; shift 2 ;;
     *) die "unknown option $1 (see the header of $0)" ;;
   esac
@@ -120,6 +131,13 @@ for t in "${task_list[@]}"; do case "$t" in denoise|dereverb) ;; *) die "--tasks
 cpus=$(nproc 2>/dev/null || echo 1)
 if [ -z "$jobs" ]; then jobs=1; [ "$size" != paper ] && [ "$cpus" -ge 2 ] && jobs=2; fi
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$jobs' is not a positive number of jobs"
+if [ -z "$metrics" ]; then metrics="pesq stoi estoi si_sdr dnsmos"; [ "$size" = paper ] || metrics="pesq stoi estoi si_sdr"; fi
+for m in $metrics; do
+  case "$m" in pesq|stoi|estoi|si_sdr|dnsmos) ;; *) die "--metrics: unknown metric '$m'; use pesq stoi estoi si_sdr dnsmos" ;; esac
+done
+if [ -z "$real_data" ] && [ -d ../../../shared/data ]; then real_data=$(cd ../../../shared/data && pwd); fi
+[ "$real_data" != none ] || real_data=
+[ -z "$real_data" ] || [ -d "$real_data" ] || die "--real_data: no folder ${real_data} (give a folder laid out like shared/data, or none)"
 if [ -n "$pretrained_folder" ] && [ ${#pretrain_extra[@]} -gt 0 ]; then
   die "--pretrain_opts has no effect with --pretrained_folder (stage 2 does not train); drop one of them"
 fi
@@ -153,7 +171,6 @@ common=(--size "$size" --corpus_folder "$corpus" --prep_folder "$prep")
 if [ -n "$data_folder" ]; then common+=(--data_folder "$data_folder"); corpus=$data_folder; fi
 pretrain_dir=${results}/pretrain
 pretrained=${pretrained_folder:-${pretrain_dir}/save}
-metrics=${METRICS:-pesq stoi estoi si_sdr dnsmos}
 # One "run" per paired fraction: (train.py args, folder suffix); the default is the yaml's fraction, no suffix.
 if [ ${#fraction_list[@]} -eq 0 ]; then fraction_list=(""); fi
 fraction_args() { [ -z "$1" ] || echo "--paired_fraction $1"; }
@@ -218,9 +235,14 @@ fi
 
 finetune() {  # finetune <hparams> <fraction>
   local fargs; read -ra fargs <<< "$(fraction_args "$2")"
-  train_job "${results}/$1$(suffix "$2")" "$1" --pretrained_folder "$pretrained" "${fargs[@]}" \
+  local real=(); [ -z "$real_data" ] || real=(--real_data_folder "$real_data")
+  train_job "${results}/$1$(suffix "$2")" "$1" --pretrained_folder "$pretrained" "${fargs[@]}" "${real[@]}" \
     "${extra[@]}" "${finetune_extra[@]}"
 }
+if [ -n "$real_data" ] && { run_stage 3 || run_stage 4 || run_stage 5; }; then
+  log 3 "real-speech validation set from ${real_data} (built once, before the trainings that enhance it)"
+  "$python" -m maese.realdata --data "$real_data" --out "${prep}/real_set"
+fi
 for f in "${fraction_list[@]}"; do
   at=${f:+ (paired fraction $f)}
   if run_stage 3 && has_task denoise; then log 3 "fine-tune for denoising${at}"; finetune finetune_denoise "$f"; fi
@@ -236,12 +258,14 @@ finish
 
 # test_splits TASK: the test sets scored for TASK: test_set/{indomain,ood}/ of the embedded corpus (or of a
 # --data_folder holding them), and a DNS release's synthetic ones (denoising only: with_reverb's references
-# are reverberant), which train.py links into ${prep}/test_set/synthetic_<name>/.
+# are reverberant), which train.py links into ${prep}/test_set/synthetic_<name>/, and the real-speech validation
+# set that stages 3-5 build into ${prep}/real_set/ with --real_data.
 test_splits() {
   [ -z "$data_folder" ] || [ -d "${corpus}/test_set/indomain" ] && echo indomain ood
   if [ -n "$data_folder" ] && [ "$1" = denoise ]; then
     for name in no_reverb with_reverb; do [ -d "${prep}/test_set/synthetic_${name}" ] && echo "synthetic_${name}"; done
   fi
+  [ -n "$real_data" ] && [ -d "${prep}/real_set/$1" ] && echo real
   return 0
 }
 
@@ -259,8 +283,15 @@ if run_stage 6; then
       scratch=${results}/scratch_${task}$(suffix "$f")
       what="mae = hparams/finetune_${task}.yaml, scratch = hparams/scratch_${task}.yaml (same model, data and steps)"
       for split in $(test_splits "$task"); do
-        folder=${corpus}/test_set/${split}/${task}
+        folder=${corpus}/test_set/${split}/${task}; name=test_set/${split/_//}/${task}
         [[ "$split" == synthetic_* ]] && folder=${prep}/test_set/${split}/${task}
+        if [ "$split" = real ]; then
+          folder=${prep}/real_set/${task}; name="real_set/${task}"
+          if [ ! -d "${mae}/enhanced/real/${task}" ] || [ ! -d "${scratch}/enhanced/real/${task}" ]; then
+            echo "  ${mae} or ${scratch} has not enhanced ${folder} (trained without --real_data): not scored"
+            continue
+          fi
+        fi
         out=$(eval_dir "$f")/${split}_${task}
         overwrite=()
         if [ -f "$out/results.md" ]; then
@@ -272,7 +303,7 @@ if run_stage 6; then
         # shellcheck disable=SC2086
         spawn "${out}/run.log" "$python" evaluate.py --ref "${folder}/clean" --noisy "${folder}/${input}" \
           --est "mae=${mae}/enhanced/${split}/${task}" "scratch=${scratch}/enhanced/${split}/${task}" \
-          --baselines $baselines --metrics $metrics --out "$out" --name "test_set/${split/_//}/${task}" \
+          --baselines $baselines --metrics $metrics --out "$out" --name "$name" \
           "${overwrite[@]}" --note "size=${size}${f:+, paired_fraction=$f}; ${what}"
       done
     done

@@ -12,6 +12,7 @@ A stage file may be thin: ``base: <file>`` plus plain values, which override the
 import sys
 
 from prepare import (
+    REAL_SET,
     enhancement_splits,
     paired_manifest,
     prepare_dns,
@@ -24,6 +25,7 @@ from maese import recipe
 from maese.brains.finetune import check_finetune_hparams, paired_dataset
 from maese.brains.pretrain import MAEPretrainBrain, check_pretrain_hparams
 from maese.dataio import audio_dataset
+from maese.realdata import build_real_validation
 from maese.shards import shard_train_data
 
 
@@ -48,7 +50,8 @@ def prepare_pretrain(hparams):
 
 
 def prepare_finetune(hparams):
-    """Paired manifests (and, from a DNS release, its synthetic test sets) on the main process (others wait)."""
+    """Paired manifests (from a DNS release, its synthetic test sets too; with ``real_data_folder``, the real-speech
+    validation set) on the main process (others wait)."""
     run_on_main(
         prepare_paired,
         kwargs={
@@ -67,6 +70,8 @@ def prepare_finetune(hparams):
     )
     if hparams["data_folder"]:
         run_on_main(prepare_test_sets, args=[hparams["prep_folder"], hparams["data_folder"], hparams["sample_rate"]])
+    if hparams["real_data_folder"]:
+        run_on_main(build_real_validation, args=[hparams["real_data_folder"], f"{hparams['prep_folder']}/{REAL_SET}"])
 
 
 def pretrain(hparams, run_opts):

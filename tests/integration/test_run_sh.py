@@ -4,6 +4,7 @@ plumbing and ablations.sh with a stand-in interpreter that only records its argu
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -17,16 +18,16 @@ from conftest import DNS_RECIPE, run_recipe
 sys.path.insert(0, str(DNS_RECIPE))
 from report import system_means  # noqa: E402
 
-METRICS = {"METRICS": "pesq stoi estoi si_sdr"}  # no DNSMOS: no model download, faster
 SPLITS = ("indomain", "ood")
 TASK_INPUT = {"denoise": "noisy", "dereverb": "reverb"}
 BASELINES = {"denoise": ("spectral_gating", "wiener"), "dereverb": ("wpe",)}
 
 
-def run_sh(*args, env=METRICS):
+def run_sh(*args):
     """``bash run.sh --size tiny ARGS`` with this interpreter -> (completed process, seconds)."""
     start = time.monotonic()
-    proc = run_recipe(["run.sh", "--size", "tiny", "--python", sys.executable, *args], launcher=["bash"], env=env)
+    proc = run_recipe(["run.sh", "--size", "tiny", "--python", sys.executable, *args], launcher=["bash"],
+                      env={"METRICS": ""})  # tiny's default metrics
     return proc, time.monotonic() - start
 
 
@@ -45,16 +46,32 @@ def snapshot(root):
     return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
 
 
+def stand_in_real_data(corpus, root):
+    """A folder laid out like shared/data (see maese.realdata) from the corpus' clean speech, noise and RIRs."""
+    clean = sorted((corpus / "clean").rglob("*.wav"))
+    parts = {"ljspeech": clean[:2], "speechbrain/speech": clean[2:3],
+             "speechbrain/noise": sorted((corpus / "noise").rglob("*.wav"))[:2],
+             "speechbrain/rirs": sorted((corpus / "impulse_responses").rglob("*.wav"))[:1]}
+    for folder, files in parts.items():
+        assert files, folder
+        (root / folder).mkdir(parents=True)
+        for f in files:
+            shutil.copy(f, root / folder / f.name)
+    return root
+
+
 @pytest.fixture(scope="module")
 def pipeline(tiny_corpus, tmp_path_factory):
-    """(results folder, corpus, first run's output, seconds) of ``run.sh --size tiny`` on the session's corpus."""
-    results = tmp_path_factory.mktemp("run_sh") / "results"
-    proc, seconds = run_sh("--results", results, "--corpus_folder", tiny_corpus)
-    return results, tiny_corpus, proc.stdout + proc.stderr, seconds
+    """(results folder, corpus, real data, first run's output, seconds) of ``run.sh --size tiny`` on the session's
+    corpus, with a stand-in real-speech folder."""
+    base = tmp_path_factory.mktemp("run_sh")
+    results, real = base / "results", stand_in_real_data(tiny_corpus, base / "real_data")
+    proc, seconds = run_sh("--results", results, "--corpus_folder", tiny_corpus, "--real_data", real)
+    return results, tiny_corpus, real, proc.stdout + proc.stderr, seconds
 
 
 def test_every_stage_writes_its_outputs(pipeline):
-    results, corpus, output, _ = pipeline
+    results, corpus, _, output, _ = pipeline
     for stage in range(1, 8):
         assert f"stage {stage}: " in output
     assert "is complete; nothing to do" in output  # stage 1 checked the corpus it was given
@@ -70,7 +87,11 @@ def test_every_stage_writes_its_outputs(pipeline):
                 enhanced = sorted((run / "enhanced" / split / task).glob("*.wav"))
                 assert inputs and [p.name for p in enhanced] == [p.name for p in inputs]
                 assert [sf.info(p).frames for p in enhanced] == [sf.info(p).frames for p in inputs]
-        for split in SPLITS:
+        real = results / "prepared" / "real_set" / task
+        for system in ("finetune", "scratch"):  # the real-speech set, enhanced after training
+            enhanced = sorted((results / f"{system}_{task}" / "enhanced" / "real" / task).glob("*.wav"))
+            assert [p.name for p in enhanced] == [p.name for p in sorted((real / noisy).glob("*.wav"))] != []
+        for split in (*SPLITS, "real"):
             rows = table_rows(results / "eval" / f"{split}_{task}" / "results.md")
             assert list(rows) == ["unprocessed", *BASELINES[task], "mae", "scratch"]
             for system, cells in rows.items():
@@ -82,27 +103,29 @@ def test_every_stage_writes_its_outputs(pipeline):
     titles = re.findall(r"^### (test_set/\S+)", report, flags=re.MULTILINE)
     assert titles == ["test_set/indomain/denoise", "test_set/indomain/dereverb", "test_set/ood/denoise",
                       "test_set/ood/dereverb"]
+    assert re.findall(r"^### (real_set/\S+)", report, flags=re.MULTILINE) == ["real_set/denoise", "real_set/dereverb"]
+    assert "3/3" in report and "dnsmos" not in report.lower()  # tiny's default metrics: no DNSMOS
     assert "Data efficiency" not in report  # one paired fraction: no table
 
 
 def test_a_second_run_does_no_work_and_changes_nothing(pipeline):
-    results, corpus, _, first = pipeline
+    results, corpus, real, _, first = pipeline
     before = snapshot(results)
-    proc, second = run_sh("--results", results, "--corpus_folder", corpus)
+    proc, second = run_sh("--results", results, "--corpus_folder", corpus, "--real_data", real)
     output = proc.stdout + proc.stderr
     assert snapshot(results) == before
     for folder in ("pretrain", "finetune_denoise", "finetune_dereverb", "scratch_denoise", "scratch_dereverb"):
         assert f"{results / folder} is done" in output
-    assert output.count("results.md exists; skipped") == 4 and "is up to date" in output
+    assert output.count("results.md exists; skipped") == 6 and "is up to date" in output
     assert "Going into epoch" not in output and "Beginning experiment" not in output
     print(f"run.sh --size tiny: first run {first:.0f} s, second run {second:.0f} s")
 
 
 def test_paired_fractions_reuse_a_pretraining_and_report_a_data_efficiency_table(pipeline):
-    results, corpus, _, _ = pipeline
+    results, corpus, _, _, _ = pipeline
     pretrained = results / "pretrain" / "save"
     run_sh("--results", results, "--corpus_folder", corpus, "--tag", "fractions", "--fractions", "0.05 0.1",
-           "--pretrained_folder", pretrained, "--tasks", "denoise", "--stage", "2")
+           "--pretrained_folder", pretrained, "--tasks", "denoise", "--stage", "2", "--real_data", "none")
     tagged = results / "fractions"
     assert not (tagged / "pretrain").exists()  # stage 2 reused the given pre-training
     assert sorted(p.name for p in tagged.iterdir()) == [
@@ -157,6 +180,8 @@ def fake(tmp_path):
     def run(script, *args, check=True, **extra_env):
         log.write_text("")
         interpreter = ["--python", str(python)] if script == "run.sh" else []  # ablations.sh: given in args
+        if script == "run.sh" and "--real_data" not in args:
+            interpreter += ["--real_data", "none"]  # not ../shared/data, wherever the repository is
         proc = subprocess.run(["bash", script, *interpreter, *map(str, args)], cwd=DNS_RECIPE,
                               env={**env, **extra_env}, capture_output=True, text=True, check=False)
         if check:
@@ -203,6 +228,59 @@ def test_options_reach_the_stages_they_are_meant_for(fake, tmp_path):
 
     again = fake("run.sh", "--size", "tiny", "--results", base, "--tag", "t", "--stop_stage", "5")
     assert [c[0] for c in again] == ["-m"]  # every training left its .done
+
+
+def test_real_data_is_built_once_enhanced_by_every_training_and_scored_where_enhanced(fake, tmp_path):
+    base, real = tmp_path / "r", tmp_path / "shared_data"
+    real.mkdir()
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--real_data", real, "--stop_stage", "5")
+    assert [c[:2] for c in calls[:3]] == [["-m", "maese.simulation.corpus"], ["train.py", "hparams/pretrain.yaml"],
+                                           ["-m", "maese.realdata"]]
+    assert value(calls[2], "--data") == str(real) and value(calls[2], "--out") == f"{base}/prepared/real_set"
+    runs = trainings(calls)
+    assert value(runs["pretrain"], "--real_data_folder") is None
+    assert {n: value(c, "--real_data_folder") for n, c in runs.items() if n != "pretrain"} == {
+        n: str(real) for n in ("finetune_denoise", "finetune_dereverb", "scratch_denoise", "scratch_dereverb")}
+
+    (base / "prepared" / "real_set" / "denoise").mkdir(parents=True)  # as maese.realdata builds it
+    for system in ("finetune", "scratch"):
+        (base / f"{system}_denoise" / "enhanced" / "real" / "denoise").mkdir(parents=True)  # as train.py enhances
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--real_data", real, "--stage", "6",
+                 "--stop_stage", "6")
+    scored = {value(c, "--out"): c for c in calls if c[0] == "evaluate.py"}
+    assert sorted(scored) == sorted([f"{base}/eval/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
+                                    + [f"{base}/eval/real_denoise"])
+    real_call = scored[f"{base}/eval/real_denoise"]
+    assert value(real_call, "--ref") == f"{base}/prepared/real_set/denoise/clean"
+    assert value(real_call, "--noisy") == f"{base}/prepared/real_set/denoise/noisy"
+    assert value(real_call, "--name") == "real_set/denoise"
+    (base / "prepared" / "real_set" / "dereverb").mkdir()  # built, but not enhanced by these models: not scored
+    _, proc = fake("run.sh", "--size", "tiny", "--results", base, "--real_data", real, "--stage", "6",
+                   "--stop_stage", "6", check=False)
+    assert proc.returncode == 0 and "has not enhanced" in proc.stdout
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--stage", "6", "--stop_stage", "6")  # none
+    assert f"{base}/eval/real_denoise" not in [value(c, "--out") for c in calls]
+
+    _, proc = fake("run.sh", "--results", base, "--real_data", tmp_path / "missing", check=False)
+    assert proc.returncode == 2 and f"--real_data: no folder {tmp_path / 'missing'}" in proc.stderr
+
+
+@pytest.mark.parametrize("size,args,env,expected", [
+    ("tiny", [], {}, "pesq stoi estoi si_sdr"),
+    ("small", [], {}, "pesq stoi estoi si_sdr"),
+    ("paper", [], {}, "pesq stoi estoi si_sdr dnsmos"),
+    ("small", ["--metrics", "pesq dnsmos"], {"METRICS": "stoi"}, "pesq dnsmos"),
+    ("small", [], {"METRICS": "stoi si_sdr"}, "stoi si_sdr"),
+])
+def test_metrics_default_by_size_and_can_be_chosen(fake, tmp_path, size, args, env, expected):
+    calls = fake("run.sh", "--size", size, "--results", tmp_path / "r", "--stage", "6", "--stop_stage", "6", *args,
+                 **{"METRICS": "", **env})
+    evals = [c for c in calls if c[0] == "evaluate.py"]
+    assert len(evals) == 4
+    for call in evals:
+        start = call.index("--metrics") + 1
+        assert call[start : start + len(expected.split())] == expected.split()
+        assert call[start + len(expected.split())].startswith("--")
 
 
 def test_scores_are_redone_when_their_model_is_retrained(fake, tmp_path):
@@ -281,6 +359,7 @@ def test_ablations_are_one_command_each(fake, tmp_path):
     (["--tasks", "denoise separate"], "--tasks: unknown task 'separate'"),
     (["--stage"], "option --stage needs a value"),
     (["--epochs", "3"], "unknown option --epochs"),
+    (["--metrics", "pesq mos"], "--metrics: unknown metric 'mos'"),
 ])
 def test_bad_options_fail_before_any_work(fake, tmp_path, args, message):
     calls, proc = fake("run.sh", "--results", tmp_path / "r", *args, check=False)

@@ -175,6 +175,28 @@ def test_stoi_leaves_out_crops_of_a_pause_and_ignores_padding():
     assert stoi(clean[1:2], clean[1:2], torch.ones(1))[0] == pytest.approx(1.0, abs=1e-3)
 
 
+def test_stoi_equals_speechbrains_stoi_loss_in_value_and_gradient():
+    from speechbrain.nnet.loss.stoi_loss import stoi_loss
+
+    gen = torch.Generator().manual_seed(3)
+    envelope = torch.sin(torch.linspace(0, 40, 32000)).abs() ** 3  # syllable-like bursts and pauses
+    clean = torch.randn(3, 32000, generator=gen) * envelope
+    estimate = (clean + 0.4 * torch.randn(3, 32000, generator=gen)).requires_grad_()
+    lengths = torch.tensor([1.0, 0.8, 0.55])
+    ours = stoi(estimate, clean, lengths)
+    (grad,) = torch.autograd.grad(ours.sum(), estimate)
+    reference, reference_grad = [], torch.zeros_like(clean)
+    for i, n in enumerate(torch.round(lengths * 32000).long().tolist()):
+        est = estimate[i : i + 1, :n].detach().requires_grad_()
+        score = -stoi_loss(est, clean[i : i + 1, :n], torch.ones(1), reduction="batch")
+        (reference_grad[i, :n],) = torch.autograd.grad(score.sum(), est)
+        reference.append(score.detach())
+    assert 0.3 < float(ours.detach().min()) and float(ours.detach().max()) < 0.99
+    assert torch.allclose(ours.detach(), torch.cat(reference), atol=1e-5)
+    assert torch.allclose(grad, reference_grad, atol=1e-6 * float(reference_grad.abs().max()) + 1e-9)
+    assert grad[2, 17600:].abs().max() == 0  # the padding gets no gradient
+
+
 def test_bad_stoi_weight_or_rate_names_the_key():
     check_finetune_hparams({**GOOD, "stoi_weight": 1.0, "sample_rate": 16000})
     with pytest.raises(HparamError, match="hparam stoi_weight: got -1"):
