@@ -60,6 +60,8 @@ def check_finetune_hparams(hparams):
     require(hparams, "freeze", lambda v: v in FREEZE_MODES, f"one of {list(FREEZE_MODES)}")
     require(hparams, "unfreeze_top_k", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
     require(hparams, "si_sdr_weight", lambda v: v >= 0, "a weight >= 0")
+    if "encoder_lr_scale" in hparams:
+        require(hparams, "encoder_lr_scale", lambda v: 0 < v <= 1, "a factor in (0, 1]")
     if "stoi_weight" in hparams:
         require(hparams, "stoi_weight", lambda v: v >= 0, "a weight >= 0")
         if hparams["stoi_weight"] > 0:
@@ -186,6 +188,32 @@ class EnhanceFinetuneBrain(LoggedBrain):
     """
 
     check_hparams = staticmethod(check_finetune_hparams)
+
+    def init_optimizers(self):
+        """``opt_class`` over two parameter groups: the encoder's trainable parameters learn at
+        ``encoder_lr_scale`` times the head's rate (a pre-trained encoder gets its own, lower learning rate, as in
+        SpeechBrain's fine-tuning recipes); the schedule's value is rescaled per group after each step."""
+        super().init_optimizers()
+        scale = getattr(self.hparams, "encoder_lr_scale", 1.0)
+        if scale == 1.0 or self.opt_class is None:
+            return
+        encoder = {id(p) for p in self.hparams.model.encoder.parameters()}
+        trainable = [p for p in self.modules.parameters() if p.requires_grad]
+        groups = [{"params": [p for p in trainable if id(p) in encoder], "lr_scale": scale},
+                  {"params": [p for p in trainable if id(p) not in encoder], "lr_scale": 1.0}]
+        self.optimizer = self.opt_class([g for g in groups if g["params"]])
+        for group in self.optimizer.param_groups:
+            group["lr"] *= group["lr_scale"]
+        self.optimizers_dict = {"opt_class": self.optimizer}
+        if self.checkpointer is not None:
+            self.checkpointer.add_recoverable("optimizer", self.optimizer)
+
+    def on_fit_batch_end(self, batch, outputs, loss, should_step):
+        """The learning-rate schedule (which sets one rate for all groups), then each group's ``lr_scale``."""
+        super().on_fit_batch_end(batch, outputs, loss, should_step)
+        if should_step:
+            for group in self.optimizer.param_groups:
+                group["lr"] *= group.get("lr_scale", 1.0)
 
     def make_dataloader(self, dataset, stage, ckpt_prefix="dataloader-", **loader_kwargs):
         """Training draws ``examples_per_epoch`` utterances with replacement, reseeded every epoch."""

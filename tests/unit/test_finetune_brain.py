@@ -226,3 +226,37 @@ def test_paired_dataset_reads_both_files_sorted_by_duration(tmp_path):
     assert [item["id"] for item in items] == ["short", "mid", "long"]  # batches of similar lengths
     assert all(torch.allclose(item["noisy"], 2 * item["clean"], atol=1e-4) for item in items)
     assert [item["clean"].numel() for item in items] == [1600, 4800, 8000]
+
+
+def test_encoder_lr_scale_gives_the_encoder_its_own_rate_through_the_schedule():
+    from speechbrain.nnet.schedulers import LinearWarmupScheduler
+
+    from maese.models.heads import EnhancementModel
+    from maese.models.mae import SpectrogramMAE
+
+    def brain(scale):
+        model = EnhancementModel(SpectrogramMAE.from_preset("tiny"), STFT(), get_compression("log1p"), proj_dim=16,
+                                 hidden=16, freeze="top_k", unfreeze_top_k=1)
+        hparams = {**GOOD, "seed": 0, "model": model, "encoder_lr_scale": scale,
+                   "lr_scheduler": LinearWarmupScheduler(1e-3, 2, 10)}
+        b = EnhanceFinetuneBrain(modules={"model": model}, opt_class=partial(torch.optim.AdamW, lr=1e-3),
+                                 hparams=hparams, run_opts={"device": "cpu"})
+        b.init_optimizers()
+        return b, model
+
+    b, model = brain(0.1)
+    encoder, head = b.optimizer.param_groups
+    trainable_encoder = [p for p in model.encoder.parameters() if p.requires_grad]
+    assert 0 < len(trainable_encoder) < len(list(model.encoder.parameters()))  # top block only
+    assert {id(p) for p in encoder["params"]} == {id(p) for p in trainable_encoder}
+    assert {id(p) for p in head["params"]} == {id(p) for p in model.head.parameters()}
+    assert (encoder["lr"], head["lr"]) == pytest.approx((1e-4, 1e-3))
+    b.on_fit_batch_end(None, None, None, True)  # the schedule's step 1: half the peak rate, scaled per group
+    assert (encoder["lr"], head["lr"]) == pytest.approx((0.5e-4, 0.5e-3))
+    b.on_fit_batch_end(None, None, None, False)  # no optimizer step: nothing changes
+    assert (encoder["lr"], head["lr"]) == pytest.approx((0.5e-4, 0.5e-3))
+
+    b, _ = brain(1.0)  # the default: SpeechBrain's one group
+    assert len(b.optimizer.param_groups) == 1 and b.optimizer.param_groups[0]["lr"] == 1e-3
+    with pytest.raises(HparamError, match="hparam encoder_lr_scale: got 0"):
+        check_finetune_hparams({**GOOD, "encoder_lr_scale": 0})
