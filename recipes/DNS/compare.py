@@ -76,7 +76,9 @@ def compare(a, b):
 
 
 def comparison_table(evals, a, b, metrics=METRICS):
-    """Markdown: one row per (split, metric) of :func:`compare` over ``evals``."""
+    """Markdown: one row per (split, metric) of :func:`compare` over ``evals``; a split where no run scored ``a`` or
+    ``b`` (e.g. Wiener on dereverberation) is skipped and named below the table; one where only some runs did is an
+    error."""
     evals = [Path(e) for e in evals]
     lines = [f"Paired comparison {a} - {b}: {len(evals)} run(s) ({', '.join(map(str, evals))}); each file's score "
              "is averaged over the runs, then the mean difference over files with its 95% interval and the p-value "
@@ -86,12 +88,21 @@ def comparison_table(evals, a, b, metrics=METRICS):
     splits = common_splits(evals)
     if not splits:
         raise ValueError(f"no test split (<split>_<task>/{RESULTS}) is in every one of {', '.join(map(str, evals))}")
-    for split in splits:
+    unscored = {split: [s for s in (a, b) if not any((e / split / f"{s}.csv").is_file() for e in evals)]
+                for split in splits}
+    if all(unscored.values()):
+        missing = sorted({s for systems in unscored.values() for s in systems})
+        raise ValueError(f"no scores of system {' or '.join(map(repr, missing))} on any test split of "
+                         f"{', '.join(map(str, evals))}; score it (run.sh stage 6) or name another.")
+    for split in (split for split in splits if not unscored[split]):
         for metric in metrics:
             r = compare(paired_scores(evals, split, a, metric), paired_scores(evals, split, b, metric))
             per_run = ", ".join(f"{d:+.3f}" for d in r["per_run"])
             lines.append(f"| {split} | {HEADERS.get(metric, metric)} | {r['mean_a']:.3f} | {r['mean_b']:.3f} | "
                          f"{r['diff']:+.3f} ± {r['half']:.3f} | {r['p']:.3f} | {r['n']} | {per_run} |")
+    skipped = [f"{split} (no {' or '.join(systems)} scores)" for split, systems in unscored.items() if systems]
+    if skipped:
+        lines += ["", f"Not compared: {', '.join(skipped)}."]
     return "\n".join(lines) + "\n"
 
 

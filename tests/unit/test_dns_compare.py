@@ -72,7 +72,23 @@ def test_cli_names_missing_systems_mismatched_files_and_existing_out(compare, tm
     scored(run, "indomain_denoise", "mae", [2.0, 2.5])
     scored(run, "indomain_denoise", "scratch", [1.0, 1.5])
     assert compare.main(["--a", "mae", "--b", "wiener", str(run)]) == 1
-    assert "wiener.csv: no scores of system 'wiener'" in capsys.readouterr().err
+    assert "no scores of system 'wiener' on any test split" in capsys.readouterr().err
+    scored(run, "indomain_dereverb", "mae", [1.0, 1.5])  # a split where Wiener is not a method: skipped, named
+    scored(run, "indomain_dereverb", "scratch", [1.0, 1.2])
+    scored(run, "indomain_denoise", "wiener", [1.5, 2.0])
+    assert compare.main(["--a", "mae", "--b", "wiener", str(run)]) == 0
+    text = capsys.readouterr().out
+    assert "| indomain_denoise | PESQ | 2.250 | 1.750 | +0.500 ± 0.000 | 0.000 | 2 | +0.500 |" in text
+    assert "indomain_dereverb |" not in text and "Not compared: indomain_dereverb (no wiener scores)." in text
+    partly = tmp_path / "s3"  # a run that scored Wiener while another did not: an error, naming the file
+    scored(partly, "indomain_denoise", "mae", [2.0, 2.5])
+    scored(partly, "indomain_denoise", "scratch", [1.0, 1.5])
+    assert compare.main(["--a", "mae", "--b", "wiener", str(run), str(partly)]) == 1
+    assert f"{partly / 'indomain_denoise' / 'wiener.csv'}: no scores of system 'wiener'" in capsys.readouterr().err
+    for f in (run / "indomain_dereverb").iterdir():
+        f.unlink()
+    (run / "indomain_dereverb").rmdir()
+    (run / "indomain_denoise" / "wiener.csv").unlink()
     other = tmp_path / "s2"
     scored(other, "indomain_denoise", "mae", [2.0])
     scored(other, "indomain_denoise", "scratch", [1.0])
