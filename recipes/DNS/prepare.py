@@ -62,8 +62,6 @@ TEST_SETS = ("no_reverb", "with_reverb")  # test_set/synthetic/<name>/{noisy,cle
 CACHE = "resampled"  # <save_folder>/resampled/<part>/...: copies at the model's rate
 HELD_OUT = 0.1  # a release without valid_set/: share of clean/, noise/ and impulse_responses/ kept for validation
 PEAK = 0.99  # largest sample of a written validation pair (both sides scaled by one gain)
-
-
 REAL_SET = "real_set"  # <save_folder>/real_set/<task>/: the real-speech validation set (maese.realdata)
 
 
