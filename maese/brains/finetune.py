@@ -209,9 +209,10 @@ class EnhanceFinetuneBrain(LoggedBrain):
             self.checkpointer.add_recoverable("optimizer", self.optimizer)
 
     def on_fit_batch_end(self, batch, outputs, loss, should_step):
-        """The learning-rate schedule (which sets one rate for all groups), then each group's ``lr_scale``."""
+        """The learning-rate schedule (which sets one rate for all groups), then each group's ``lr_scale``; without a
+        schedule the groups keep the rates :meth:`init_optimizers` gave them."""
         super().on_fit_batch_end(batch, outputs, loss, should_step)
-        if should_step:
+        if should_step and getattr(self.hparams, "lr_scheduler", None) is not None:
             for group in self.optimizer.param_groups:
                 group["lr"] *= group.get("lr_scale", 1.0)
 

@@ -234,11 +234,12 @@ def test_encoder_lr_scale_gives_the_encoder_its_own_rate_through_the_schedule():
     from maese.models.heads import EnhancementModel
     from maese.models.mae import SpectrogramMAE
 
-    def brain(scale):
+    def brain(scale, schedule=True):
         model = EnhancementModel(SpectrogramMAE.from_preset("tiny"), STFT(), get_compression("log1p"), proj_dim=16,
                                  hidden=16, freeze="top_k", unfreeze_top_k=1)
-        hparams = {**GOOD, "seed": 0, "model": model, "encoder_lr_scale": scale,
-                   "lr_scheduler": LinearWarmupScheduler(1e-3, 2, 10)}
+        hparams = {**GOOD, "seed": 0, "model": model, "encoder_lr_scale": scale}
+        if schedule:
+            hparams["lr_scheduler"] = LinearWarmupScheduler(1e-3, 2, 10)
         b = EnhanceFinetuneBrain(modules={"model": model}, opt_class=partial(torch.optim.AdamW, lr=1e-3),
                                  hparams=hparams, run_opts={"device": "cpu"})
         b.init_optimizers()
@@ -255,6 +256,11 @@ def test_encoder_lr_scale_gives_the_encoder_its_own_rate_through_the_schedule():
     assert (encoder["lr"], head["lr"]) == pytest.approx((0.5e-4, 0.5e-3))
     b.on_fit_batch_end(None, None, None, False)  # no optimizer step: nothing changes
     assert (encoder["lr"], head["lr"]) == pytest.approx((0.5e-4, 0.5e-3))
+
+    b, _ = brain(0.1, schedule=False)  # no schedule: the rates stay as set, step after step (not scaled again)
+    for _ in range(3):
+        b.on_fit_batch_end(None, None, None, True)
+    assert [g["lr"] for g in b.optimizer.param_groups] == pytest.approx([1e-4, 1e-3])
 
     b, _ = brain(1.0)  # the default: SpeechBrain's one group
     assert len(b.optimizer.param_groups) == 1 and b.optimizer.param_groups[0]["lr"] == 1e-3
