@@ -32,9 +32,12 @@
 #   --tasks "denoise ..."     the enhancement tasks of stages 3-6 (default: denoise dereverb)
 #   --corpus_folder DIR       the embedded corpus (default ../../data/embedded_<size>); --data_folder DIR: a DNS
 #                             Challenge layout instead (stage 1 does nothing)
-#   --jobs N                  trainings of stages 3-5, then the test sets of stage 6, N at a time (default: 2 for
+#   --jobs N                  trainings of stages 2-5, then the test sets of stage 6, N at a time (default: 2 for
 #                             tiny and small where the machine has 2 CPUs or more, else 1); each job's output goes
-#                             to run.log in its folder and each gets OMP_NUM_THREADS = CPUs / N unless it is set
+#                             to run.log in its folder and each gets OMP_NUM_THREADS = CPUs / N unless it is set.
+#                             With N > 1, stage 5's scratch baselines (which need no pre-training) start beside the
+#                             pre-training, and stages 3-4 wait for it: one-thread jobs side by side get more out of
+#                             the CPUs than one job on all of them
 #   --real_data DIR           a folder laid out like shared/data (real speech, noise, RIRs; see maese/realdata.py):
 #                             stages 3-5 build its real-speech validation set (real recordings mixed with real noise
 #                             and reverberation; never trained on) and enhance it, stage 6 scores it as real_<task>
@@ -196,6 +199,16 @@ spawn() {
     "$@" ) > "$log" 2>&1 &
   spawned+=($!); spawned_logs+=("$log")
 }
+# await PID: wait for that spawned job; if it failed, wait for the others and stop (as finish does).
+await() {
+  local i
+  for i in "${!spawned[@]}"; do
+    [ "${spawned[$i]}" = "$1" ] || continue
+    wait "$1" || finish
+    echo "  finished: ${spawned_logs[$i]}"
+    unset "spawned[$i]" "spawned_logs[$i]"
+  done
+}
 finish() {
   local i failed=()
   for i in "${!spawned[@]}"; do
@@ -224,36 +237,48 @@ train_job() {
   spawn "${1}/run.log" train "$@"
 }
 
-if run_stage 2; then
-  if [ -n "$pretrained_folder" ]; then
-    log 2 "MAE pre-training: reusing ${pretrained_folder}"
-  else
-    log 2 "MAE pre-training"
-    train "$pretrain_dir" pretrain "${extra[@]}" "${pretrain_extra[@]}"
-  fi
-fi
-
 finetune() {  # finetune <hparams> <fraction>
   local fargs; read -ra fargs <<< "$(fraction_args "$2")"
   local real=(); [ -z "$real_data" ] || real=(--real_data_folder "$real_data")
   train_job "${results}/$1$(suffix "$2")" "$1" --pretrained_folder "$pretrained" "${fargs[@]}" "${real[@]}" \
     "${extra[@]}" "${finetune_extra[@]}"
 }
+scratch_baselines() {  # stage 5, every paired fraction
+  local f
+  for f in "${fraction_list[@]}"; do
+    log 5 "scratch baselines${f:+ (paired fraction $f)}"
+    for task in "${task_list[@]}"; do finetune "scratch_${task}" "$f"; done
+  done
+}
 if [ -n "$real_data" ] && { run_stage 3 || run_stage 4 || run_stage 5; }; then
   log 3 "real-speech validation set from ${real_data} (built once, before the trainings that enhance it)"
   "$python" -m maese.realdata --data "$real_data" --out "${prep}/real_set"
 fi
+
+scratch_started=
+if run_stage 2; then
+  if [ -n "$pretrained_folder" ]; then
+    log 2 "MAE pre-training: reusing ${pretrained_folder}"
+  elif [ "$jobs" -gt 1 ] && run_stage 5 && [ ! -f "${pretrain_dir}/.done" ]; then
+    log 2 "MAE pre-training, as a job beside stage 5 (the scratch baselines do not need it)"
+    train_job "$pretrain_dir" pretrain "${extra[@]}" "${pretrain_extra[@]}"
+    pretrain_job=${spawned[-1]}
+    scratch_baselines; scratch_started=1
+    await "$pretrain_job"  # stages 3-4 fine-tune its checkpoint
+  else
+    log 2 "MAE pre-training"
+    train "$pretrain_dir" pretrain "${extra[@]}" "${pretrain_extra[@]}"
+  fi
+fi
+
 for f in "${fraction_list[@]}"; do
   at=${f:+ (paired fraction $f)}
   if run_stage 3 && has_task denoise; then log 3 "fine-tune for denoising${at}"; finetune finetune_denoise "$f"; fi
   if run_stage 4 && has_task dereverb; then
     log 4 "fine-tune for dereverberation${at}"; finetune finetune_dereverb "$f"
   fi
-  if run_stage 5; then
-    log 5 "scratch baselines${at}"
-    for task in "${task_list[@]}"; do finetune "scratch_${task}" "$f"; done
-  fi
 done
+if run_stage 5 && [ -z "$scratch_started" ]; then scratch_baselines; fi
 finish
 
 # test_splits TASK: the test sets scored for TASK: test_set/{indomain,ood}/ of the embedded corpus (or of a

@@ -162,8 +162,9 @@ FAKE_PYTHON = """#!/usr/bin/env bash
 printf '%s\\x1f' "$@" >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
 prev=; for a in "$@"; do [ "$prev" = --output_folder ] && mkdir -p "$a"; prev=$a; done
 if [ -n "${FAKE_FAIL:-}" ] && [[ "$*" == *"$FAKE_FAIL"* ]]; then echo "fake failure of $FAKE_FAIL" >&2; exit 3; fi
-if [ -n "${FAKE_SLEEP:-}" ]; then
-  start=$(date +%s.%N); sleep "$FAKE_SLEEP"; echo "$start $(date +%s.%N)" >> "$FAKE_LOG.times"
+if [ -n "${FAKE_SLEEP:-}" ]; then  # start, end and output folder of each call
+  out=; prev=; for a in "$@"; do [ "$prev" = --output_folder ] && out=$a; prev=$a; done
+  start=$(date +%s.%N); sleep "$FAKE_SLEEP"; echo "$start $(date +%s.%N) ${out##*/}" >> "$FAKE_LOG.times"
 fi
 exit 0
 """
@@ -211,7 +212,6 @@ def test_options_reach_the_stages_they_are_meant_for(fake, tmp_path):
     assert [c[0] for c in calls] == ["-m", *["train.py"] * 5, *["evaluate.py"] * 4, "report.py"]
     runs = trainings(calls)
     assert sorted(runs) == ["finetune_denoise", "finetune_dereverb", "pretrain", "scratch_denoise", "scratch_dereverb"]
-    assert calls[1][1] == "hparams/pretrain.yaml"  # before the fine-tunings, which may run side by side (--jobs)
     assert value(runs["pretrain"], "--stack_preset") == "single-speaker" and value(runs["pretrain"], "--freeze") is None
     for name, call in runs.items():
         assert value(call, "--seed") == "7" and value(call, "--prep_folder") == f"{base}/prepared"
@@ -234,9 +234,8 @@ def test_real_data_is_built_once_enhanced_by_every_training_and_scored_where_enh
     base, real = tmp_path / "r", tmp_path / "shared_data"
     real.mkdir()
     calls = fake("run.sh", "--size", "tiny", "--results", base, "--real_data", real, "--stop_stage", "5")
-    assert [c[:2] for c in calls[:3]] == [["-m", "maese.simulation.corpus"], ["train.py", "hparams/pretrain.yaml"],
-                                           ["-m", "maese.realdata"]]
-    assert value(calls[2], "--data") == str(real) and value(calls[2], "--out") == f"{base}/prepared/real_set"
+    assert [c[:2] for c in calls[:2]] == [["-m", "maese.simulation.corpus"], ["-m", "maese.realdata"]]  # then trainings
+    assert value(calls[1], "--data") == str(real) and value(calls[1], "--out") == f"{base}/prepared/real_set"
     runs = trainings(calls)
     assert value(runs["pretrain"], "--real_data_folder") is None
     assert {n: value(c, "--real_data_folder") for n, c in runs.items() if n != "pretrain"} == {
@@ -299,14 +298,36 @@ def test_scores_are_redone_when_their_model_is_retrained(fake, tmp_path):
         (f"{base}/eval/indomain_dereverb", True), (f"{base}/eval/ood_dereverb", True)]
 
 
+def job_spans(times_log):
+    """{output folder name: (start, end)} of the stand-in calls that had one (FAKE_SLEEP)."""
+    spans = {}
+    for line in times_log.read_text().splitlines():
+        start, end, *name = line.split()
+        if name:
+            spans[name[0]] = (float(start), float(end))
+    return spans
+
+
 def test_jobs_run_side_by_side_and_a_failed_one_stops_the_run_naming_its_log(fake, tmp_path):
     base = tmp_path / "r"
     calls = fake("run.sh", "--size", "tiny", "--results", base, "--stop_stage", "5", "--jobs", "2", FAKE_SLEEP="0.5")
-    lines = (tmp_path / "calls.log.times").read_text().splitlines()
-    spans = sorted(tuple(map(float, line.split())) for line in lines[2:])  # after the corpus and the pre-training
-    assert len(spans) == 4 and spans[1][0] < spans[0][1]  # two at once
+    spans = job_spans(tmp_path / "calls.log.times")
+    assert sorted(spans) == ["finetune_denoise", "finetune_dereverb", "pretrain", "scratch_denoise", "scratch_dereverb"]
+    pretrain_end = spans["pretrain"][1]
+    assert spans["scratch_denoise"][0] < pretrain_end  # the scratch baselines start beside the pre-training
+    assert all(spans[f"finetune_{t}"][0] >= pretrain_end for t in TASK_INPUT)  # the fine-tunings wait for it
+    for name, (start, _) in spans.items():  # never more than two at once
+        assert sum(s <= start < e for s, e in spans.values()) <= 2, name
     assert all(value(c, "--output_folder") and (Path(value(c, "--output_folder")) / "run.log").is_file()
-               for c in calls[2:])
+               for c in calls[1:])
+    again = fake("run.sh", "--size", "tiny", "--results", base, "--stop_stage", "5", "--jobs", "2")
+    assert [c[0] for c in again] == ["-m"]  # all done
+
+    calls, proc = fake("run.sh", "--size", "tiny", "--results", tmp_path / "p", "--stop_stage", "5", "--jobs", "2",
+                       check=False, FAKE_FAIL="pretrain.yaml")
+    assert proc.returncode != 0 and f"the end of {tmp_path / 'p' / 'pretrain' / 'run.log'}" in proc.stderr
+    assert sorted(p.parent.name for p in (tmp_path / "p").glob("*/.done")) == ["scratch_denoise", "scratch_dereverb"]
+    assert not list((tmp_path / "p").glob("finetune_*"))  # nothing fine-tuned without a pre-training
 
     calls, proc = fake("run.sh", "--size", "tiny", "--results", tmp_path / "f", "--stop_stage", "5", "--jobs", "2",
                        check=False, FAKE_FAIL="scratch_denoise")
