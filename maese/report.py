@@ -9,7 +9,6 @@ that cannot be read shows its error. When all images and audio have loaded, a sc
 """
 
 import base64
-import csv
 import html
 import io
 import math
@@ -24,7 +23,7 @@ from maese.audio import AudioError, load_audio, read_info, resample
 from maese.dataio import list_audio_files, write_text
 from maese.features import STFT
 from maese.plots import plot_spectrograms
-from maese.scoring import HEADERS, score_pair
+from maese.scoring import HEADERS, read_scores, score_pair
 
 REPORT_METRICS = ("pesq", "stoi", "estoi", "si_sdr")
 N_FFT, HOP = 512, 128
@@ -64,20 +63,6 @@ def clip_names(folders):
     common = set.intersection(*names.values())
     absent = {n: [label for label in names if n not in names[label]] for n in set.union(*names.values()) - common}
     return sorted(common), dict(sorted(absent.items()))
-
-
-def read_scores(path):
-    """Rows of a maese-score CSV: dict file -> {metric key: float, "error": str}."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows or "file" not in rows[0]:
-        raise ValueError(f"{path}: not a per-file scores CSV (no 'file' column or no rows); write it with maese-score.")
-    try:
-        return {
-            row["file"]: {k: (v if k == "error" else float(v)) for k, v in row.items() if k != "file"} for row in rows
-        }
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{path}: a metric value is not a number ({err}); write the CSV with maese-score.") from err
 
 
 def data_uri(mime, data):

@@ -119,6 +119,44 @@ def write_csv(rows, path, overwrite=False):
     write_text(path, text.getvalue())
 
 
+def read_scores(path):
+    """Rows of a maese-score CSV: dict file -> {metric key: float, "error": str}."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or "file" not in rows[0]:
+        raise ValueError(f"{path}: not a per-file scores CSV (no 'file' column or no rows); write it with maese-score.")
+    try:
+        return {
+            row["file"]: {k: (v if k == "error" else float(v)) for k, v in row.items() if k != "file"} for row in rows
+        }
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: a metric value is not a number ({err}); write the CSV with maese-score.") from err
+
+
+def scored_rows(csv_path, ref_dir, metrics=METRICS):
+    """The rows of a system scored before (a ``<system>.csv``), checked against this test set and these metrics.
+
+    Raises
+    ------
+    ScoringError naming the CSV when its files are not the references of ``ref_dir`` or it lacks a metric.
+
+    Returns
+    -------
+    list of row dicts (see the module docstring) with the keys of ``metrics`` only, sorted by file name.
+    """
+    scores, refs = read_scores(csv_path), _names(ref_dir)
+    missing, extra = sorted(set(refs) - set(scores)), sorted(set(scores) - set(refs))
+    if missing or extra:
+        raise ScoringError(f"{csv_path} does not score the references in {ref_dir}: missing files {_listing(missing)}; "
+                           f"files without a reference {_listing(extra)}. Score that system again.")
+    keys = metric_keys(metrics)
+    lacking = sorted({k for k in keys if k not in next(iter(scores.values()))})
+    if lacking:
+        raise ScoringError(f"{csv_path} has no {', '.join(lacking)}; score that system again with those metrics.")
+    return [{"file": name, **{k: scores[name][k] for k in keys}, "error": scores[name].get("error", "")}
+            for name in sorted(refs)]
+
+
 def mean_ci(values, confidence=0.95):
     """Mean and half-width of the ``confidence`` interval (Student's t) of the finite ``values``.
 

@@ -65,16 +65,18 @@ class LoggedBrain(sb.Brain):
     Subclasses provide ``check_hparams(dict)`` (a static method failing early on a bad value),
     ``stage_metrics(loss) -> dict``, ``plot(path, epoch)`` and set ``plot_example`` during evaluation;
     hparams hold ``seed``, ``train_logger``, ``plot_folder``, ``metrics_file``, ``epoch_counter`` and
-    optionally ``lr_scheduler`` (stepped after every optimizer step) and ``valid_every`` (validate every N
-    epochs and after the last; default 1). ``train_rng`` is the checkpointed training generator, seeded per
+    optionally ``lr_scheduler`` (stepped after every optimizer step), ``valid_every`` (validate every N
+    epochs and after the last; default 1) and ``plot_every`` (plot at the validations of every N-th epoch and
+    the last; default 1). ``train_rng`` is the checkpointed training generator, seeded per
     DDP rank.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.check_hparams(vars(self.hparams))
-        if hasattr(self.hparams, "valid_every"):
-            require(vars(self.hparams), "valid_every", lambda v: isinstance(v, int) and v >= 1, "an integer >= 1")
+        for key in ("valid_every", "plot_every"):
+            if hasattr(self.hparams, key):
+                require(vars(self.hparams), key, lambda v: isinstance(v, int) and v >= 1, "an integer >= 1")
         rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
         self.train_rng = CheckpointedGenerator(self.hparams.seed + 1000 * rank)
         if self.checkpointer is not None:
@@ -108,7 +110,8 @@ class LoggedBrain(sb.Brain):
             self.hparams.train_logger.log_stats(
                 stats_meta={"epoch": epoch, "lr": lr}, train_stats=self.train_stats, valid_stats=stats
             )
-            if if_main_process() and getattr(self, "plot_example", None) is not None:
+            plot_now = epoch % getattr(self.hparams, "plot_every", 1) == 0 or epoch >= self.hparams.epoch_counter.limit
+            if plot_now and if_main_process() and getattr(self, "plot_example", None) is not None:
                 self.plot(Path(self.hparams.plot_folder) / f"epoch_{epoch:03d}.png", epoch)
             self.checkpointer.save_and_keep_only(meta={"loss": stage_loss}, min_keys=["loss"])
         else:

@@ -6,7 +6,9 @@
 Writes OUT/<system>.csv (one row per file: the metrics and the reason of any failure) and OUT/results.md
 (mean ± half-width of the 95% confidence interval per metric), and prints the table. Files are paired by
 relative path. The unprocessed input (--noisy) is scored as "unprocessed"; --baselines enhance it into
-OUT/baselines/<method>/ first. Existing results are never overwritten without --overwrite.
+OUT/baselines/<method>/ first. --scored NAME=CSV puts a system scored before (its <system>.csv, checked to
+hold these references and metrics) in the table without scoring it again. Existing results are never
+overwritten without --overwrite.
 """
 
 import argparse
@@ -21,7 +23,7 @@ from maese.audio import AUDIO_EXTENSIONS, read_info
 from maese.baselines import BASELINES, enhance_folder
 from maese.dataio import list_audio_files, write_text
 from maese.metrics import METRICS
-from maese.scoring import ScoringError, score_folder, summary_table, write_csv
+from maese.scoring import ScoringError, score_folder, scored_rows, summary_table, write_csv
 
 RESULTS = "results.md"
 NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
@@ -51,8 +53,9 @@ def refuse_existing(paths, overwrite):
         raise FileExistsError(f"Results exist, refusing to overwrite them (pass --overwrite): {', '.join(existing)}")
 
 
-def _systems(ref_dir, systems, noisy_dir, baselines, out_dir):
-    """All folders to score, in table order: unprocessed, baselines, then ``systems``."""
+def _systems(ref_dir, systems, noisy_dir, baselines, out_dir, scored=()):
+    """All folders to score, in table order: unprocessed, baselines, then ``systems`` (the names in ``scored``, the
+    systems scored before, come first in the table and may not be taken)."""
     if baselines and noisy_dir is None:
         raise ValueError("Baselines enhance the noisy input: pass --noisy DIR with --baselines.")
     unknown = sorted(set(baselines) - set(BASELINES))
@@ -60,30 +63,31 @@ def _systems(ref_dir, systems, noisy_dir, baselines, out_dir):
         raise ValueError(f"Unknown baselines {unknown}; choose from {sorted(BASELINES)}.")
     folders = {"unprocessed": noisy_dir} if noisy_dir is not None else {}
     folders.update({m: Path(out_dir) / "baselines" / m for m in baselines})
-    for name in systems:
-        if name in folders or not NAME.match(name):
+    for name in [*scored, *systems]:
+        if name in folders or name in scored and name in systems or not NAME.match(name):
             raise ValueError(f"System name {name!r} is taken or not a plain file name ([A-Za-z0-9_.+-]).")
     folders.update(systems)
-    if not folders:
+    if not folders and not scored:
         raise ValueError(f"Nothing to score against {ref_dir}: give --est NAME=DIR and/or --noisy DIR.")
     return folders
 
 
 def _setup(ref_dir, folders, metrics, sample_rate, notes):
-    """Markdown lines naming the test set's folder and size, the systems' folders and the scoring config."""
+    """Markdown lines naming the test set's folder and size, the systems' folders (or CSVs) and the scoring config."""
     refs = list_audio_files(ref_dir)
     seconds = sum(read_info(p).duration for p in refs)
     return [
         f"- test set: `{ref_dir}`, {len(refs)} reference files, "
         + (f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"),
-        *(f"- {system}: `{folder}`" for system, folder in folders.items()),
+        *(f"- {system}: " + (f"scored before, `{p}`" if p.suffix == ".csv" else f"`{p}`")
+          for system, p in folders.items()),
         f"- metrics: {', '.join(metrics)} at {sample_rate} Hz; maese {maese.__version__}",
         *(f"- {note}" for note in notes),
     ]
 
 
 def score_test_set(ref_dir, systems, out_dir, name=None, metrics=METRICS, baselines=(), noisy_dir=None,
-                   sample_rate=16000, overwrite=False, allow_missing=False, notes=()):
+                   sample_rate=16000, overwrite=False, allow_missing=False, notes=(), scored=None):
     """Score systems (plus the unprocessed input and baselines) on one test set.
 
     Arguments
@@ -92,24 +96,29 @@ def score_test_set(ref_dir, systems, out_dir, name=None, metrics=METRICS, baseli
     systems : dict name -> folder of enhanced files named as the references.
     out_dir : writes ``<system>.csv``, ``results.md`` and ``baselines/<method>/``.
     noisy_dir : the unprocessed input, scored as "unprocessed" and fed to ``baselines``.
+    scored : dict name -> ``<system>.csv`` of a system scored before on this test set (with these metrics);
+        its rows go into the table first, copied to ``<out_dir>/<name>.csv``.
     notes : extra lines for the table header (e.g. the model's config and paired-data amount).
 
     Returns
     -------
     str: the markdown written to ``results.md``.
     """
-    out_dir, name = Path(out_dir), name or str(ref_dir)
-    folders = _systems(ref_dir, dict(systems), noisy_dir, tuple(baselines), out_dir)
+    out_dir, name, scored = Path(out_dir), name or str(ref_dir), dict(scored or {})
+    folders = _systems(ref_dir, dict(systems), noisy_dir, tuple(baselines), out_dir, scored)
     check_folders({"reference folder": ref_dir, "unprocessed folder": noisy_dir,
                    **{f"{system} folder": folder for system, folder in systems.items()}})
-    refuse_existing([out_dir / RESULTS, *(out_dir / f"{s}.csv" for s in folders)], overwrite)
+    refuse_existing([out_dir / RESULTS, *(out_dir / f"{s}.csv" for s in [*scored, *folders])], overwrite)
+    rows = {system: scored_rows(path, ref_dir, metrics) for system, path in scored.items()}  # checked first
+    for system in scored:
+        write_csv(rows[system], out_dir / f"{system}.csv", overwrite=True)
     for method in baselines:
         enhance_folder(method, noisy_dir, folders[method], sample_rate, overwrite=overwrite)
-    rows = {}
     for system, folder in folders.items():
         rows[system] = score_folder(ref_dir, folder, metrics, sample_rate, allow_missing, desc=f"{name}: {system}")
         write_csv(rows[system], out_dir / f"{system}.csv", overwrite=True)
-    text = summary_table(rows, name) + "\n" + "\n".join(_setup(ref_dir, folders, metrics, sample_rate, notes)) + "\n"
+    sources = {**{system: Path(path) for system, path in scored.items()}, **folders}
+    text = summary_table(rows, name) + "\n" + "\n".join(_setup(ref_dir, sources, metrics, sample_rate, notes)) + "\n"
     write_text(out_dir / RESULTS, text)
     return text
 
@@ -134,6 +143,8 @@ def add_arguments(parser, where=None):
     parser.add_argument("--noisy", type=Path, help="unprocessed input folder, scored as 'unprocessed'")
     parser.add_argument("--baselines", nargs="*", default=None, choices=sorted(BASELINES),
                         help="classical methods run on --noisy")
+    parser.add_argument("--scored", type=_name_dir, nargs="+", default=[], metavar="NAME=CSV",
+                        help="systems scored before on this test set (their <system>.csv), put in the table as is")
     parser.add_argument("--name", help="test-set name for the table (default: the --ref folder)")
     parser.add_argument("--metrics", nargs="+", default=list(METRICS), choices=METRICS)
     parser.add_argument("--note", action="append", default=[], help="extra header line, e.g. the model config")
@@ -146,13 +157,16 @@ def parse_args(parser, argv):
     args = parser.parse_args(argv)
     if len(dict(args.est)) != len(args.est):
         parser.error(f"--est names must be distinct, got {[n for n, _ in args.est]}: name them as NAME=DIR")
+    if len(dict(args.scored)) != len(args.scored):
+        parser.error(f"--scored names must be distinct, got {[n for n, _ in args.scored]}")
     return args
 
 
 def score_args(args):
     """:func:`score_test_set` with the options of :func:`add_arguments`."""
     return score_test_set(args.ref, dict(args.est), args.out, args.name, args.metrics, args.baselines or (),
-                          args.noisy, overwrite=args.overwrite, allow_missing=args.allow_missing, notes=args.note)
+                          args.noisy, overwrite=args.overwrite, allow_missing=args.allow_missing, notes=args.note,
+                          scored=dict(args.scored))
 
 
 def run(prog, function, *args):

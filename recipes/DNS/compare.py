@@ -22,8 +22,7 @@ from scipy import stats
 
 from maese.cli.score import RESULTS
 from maese.dataio import write_text
-from maese.report import read_scores
-from maese.scoring import HEADERS
+from maese.scoring import HEADERS, read_scores
 
 METRICS = ("pesq", "estoi", "si_sdr")
 

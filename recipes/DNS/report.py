@@ -40,7 +40,7 @@ def system_means(csv_path, metrics=TABLE_METRICS):
     path = Path(csv_path)
     if not path.is_file():
         return dict.fromkeys(metrics, float("nan"))
-    from maese.report import read_scores  # per-file rows, checked
+    from maese.scoring import read_scores  # per-file rows, checked
 
     rows = read_scores(path).values()
     return {m: mean_ci([row.get(m, float("nan")) for row in rows])[0] for m in metrics}

@@ -10,10 +10,12 @@
 #   3  fine-tune, denoising   hparams/finetune_denoise.yaml
 #   4  fine-tune, dereverb    hparams/finetune_dereverb.yaml
 #   5  scratch baselines      hparams/scratch_{denoise,dereverb}.yaml
-#   6  score                  evaluate.py on the in-domain and out-of-domain test sets (+ classical methods);
-#                             with --data_folder DIR (a DNS release), on its test_set/synthetic/{no_reverb,with_reverb}
-#                             (denoising; prepared into <results>/prepared/test_set/ by stages 3-5); and on the
-#                             real-speech validation set (--real_data; built into <results>/prepared/real_set/)
+#   6  score                  evaluate.py on the in-domain and out-of-domain test sets; with --data_folder DIR (a
+#                             DNS release), on its test_set/synthetic/{no_reverb,with_reverb} (denoising; prepared
+#                             into <results>/prepared/test_set/ by stages 3-5); and on the real-speech validation
+#                             set (--real_data; built into <results>/prepared/real_set/). The unprocessed input and
+#                             the classical methods are scored once into classical/<split>_<task>/, the models into
+#                             eval/<split>_<task>/, whose tables hold all of them
 #   7  report                 <results>/RESULTS.md, printed
 #
 # Results go to results/<size>/ (--results DIR: DIR/), or with --tag NAME to results/<size>/NAME/. The tags share
@@ -35,9 +37,9 @@
 #   --jobs N                  trainings of stages 2-5, then the test sets of stage 6, N at a time (default: 2 for
 #                             tiny and small where the machine has 2 CPUs or more, else 1); each job's output goes
 #                             to run.log in its folder and each gets OMP_NUM_THREADS = CPUs / N unless it is set.
-#                             With N > 1, stage 5's scratch baselines (which need no pre-training) start beside the
-#                             pre-training, and stages 3-4 wait for it: one-thread jobs side by side get more out of
-#                             the CPUs than one job on all of them
+#                             With N > 1, what needs no pre-training (stage 5's scratch baselines, then stage 6's
+#                             scores of the input and the classical methods) runs beside it, and stages 3-4 wait for
+#                             it: one-thread jobs side by side get more out of the CPUs than one job on all of them
 #   --real_data DIR           a folder laid out like shared/data (real speech, noise, RIRs; see maese/realdata.py):
 #                             stages 3-5 build its real-speech validation set (real recordings mixed with real noise
 #                             and reverberation; never trained on) and enhance it, stage 6 scores it as real_<task>
@@ -219,6 +221,52 @@ finish() {
   [ ${#failed[@]} -eq 0 ] || die "${#failed[@]} job(s) failed (logs above); re-run the same command to resume"
 }
 
+# test_splits TASK: the test sets scored for TASK: test_set/{indomain,ood}/ of the embedded corpus (or of a
+# --data_folder holding them), and a DNS release's synthetic ones (denoising only: with_reverb's references
+# hold reverberation, so they do not fit the dereverberation task; prepared by stages 3-5); and the real-speech
+# set that stages 3-5 build into ${prep}/real_set/ with --real_data.
+test_splits() {
+  [ -z "$data_folder" ] || [ -d "${corpus}/test_set/indomain" ] && echo indomain ood
+  if [ -n "$data_folder" ] && [ "$1" = denoise ]; then
+    for name in no_reverb with_reverb; do [ -d "${prep}/test_set/synthetic_${name}" ] && echo "synthetic_${name}"; done
+  fi
+  [ -n "$real_data" ] && [ -d "${prep}/real_set/$1" ] && echo real
+  return 0
+}
+# test_folder SPLIT TASK, test_name SPLIT TASK: a test set's folder (clean/ and the input) and its name in the tables
+test_folder() {
+  case "$1" in
+    real) echo "${prep}/real_set/$2" ;;
+    synthetic_*) echo "${prep}/test_set/$1/$2" ;;
+    *) echo "${corpus}/test_set/$1/$2" ;;
+  esac
+}
+test_name() { if [ "$1" = real ]; then echo "real_set/$2"; else echo "test_set/${1/_//}/$2"; fi; }
+task_input() { if [ "$1" = denoise ]; then echo noisy; else echo reverb; fi; }
+task_baselines() { if [ "$1" = denoise ]; then echo spectral_gating wiener; else echo wpe; fi; }
+classical_dir() { echo "${results}/classical/$1_$2"; }
+scored_with_metrics() { grep -qF -- "- metrics: ${metrics// /, } at " "$1/results.md"; }  # scored_with_metrics DIR
+
+# classical_scores: the unprocessed input and the classical methods of each test set, scored once per results
+# folder into classical/<split>_<task>/ (again if --metrics changed); stage 6 puts their rows in its tables.
+# They do not need the models: with --jobs > 1 they run while the pre-training finishes.
+classical_scores() {
+  local task split out overwrite
+  for task in "${task_list[@]}"; do
+    for split in $(test_splits "$task"); do
+      out=$(classical_dir "$split" "$task"); overwrite=()
+      if [ -f "$out/results.md" ]; then
+        scored_with_metrics "$out" && continue
+        echo "  $out/results.md was scored with other metrics; scored again"; overwrite=(--overwrite)
+      fi
+      # shellcheck disable=SC2046
+      spawn "$out/run.log" "$python" evaluate.py --ref "$(test_folder "$split" "$task")/clean" \
+        --noisy "$(test_folder "$split" "$task")/$(task_input "$task")" --baselines $(task_baselines "$task") \
+        --metrics $metrics --out "$out" --name "$(test_name "$split" "$task")" "${overwrite[@]}"
+    done
+  done
+}
+
 if run_stage 1 && [ -z "$data_folder" ]; then
   log 1 "embedded corpus"
   "$python" -m maese.simulation.corpus --out "$corpus" --size "$size"
@@ -251,7 +299,7 @@ scratch_baselines() {  # stage 5, every paired fraction
   done
 }
 if [ -n "$real_data" ] && { run_stage 3 || run_stage 4 || run_stage 5; }; then
-  log 3 "real-speech validation set from ${real_data} (built once, before the trainings that enhance it)"
+  log 3-5 "real-speech validation set from ${real_data} (built once, before the trainings that enhance it)"
   "$python" -m maese.realdata --data "$real_data" --out "${prep}/real_set"
 fi
 
@@ -264,6 +312,7 @@ if run_stage 2; then
     train_job "$pretrain_dir" pretrain "${extra[@]}" "${pretrain_extra[@]}"
     pretrain_job=${spawned[-1]}
     scratch_baselines; scratch_started=1
+    if run_stage 6; then log 6 "the unprocessed input and classical methods of each test set (no model needed)"; classical_scores; fi
     await "$pretrain_job"  # stages 3-4 fine-tune its checkpoint
   else
     log 2 "MAE pre-training"
@@ -281,55 +330,45 @@ done
 if run_stage 5 && [ -z "$scratch_started" ]; then scratch_baselines; fi
 finish
 
-# test_splits TASK: the test sets scored for TASK: test_set/{indomain,ood}/ of the embedded corpus (or of a
-# --data_folder holding them), and a DNS release's synthetic ones (denoising only: with_reverb's references
-# are reverberant), which train.py links into ${prep}/test_set/synthetic_<name>/, and the real-speech validation
-# set that stages 3-5 build into ${prep}/real_set/ with --real_data.
-test_splits() {
-  [ -z "$data_folder" ] || [ -d "${corpus}/test_set/indomain" ] && echo indomain ood
-  if [ -n "$data_folder" ] && [ "$1" = denoise ]; then
-    for name in no_reverb with_reverb; do [ -d "${prep}/test_set/synthetic_${name}" ] && echo "synthetic_${name}"; done
-  fi
-  [ -n "$real_data" ] && [ -d "${prep}/real_set/$1" ] && echo real
-  return 0
-}
-
 if run_stage 6; then
   log 6 "scoring"
   for task in "${task_list[@]}"; do
     [ -n "$(test_splits "$task")" ] || echo "  no ${task} test set with references (a DNS release's synthetic" \
       "ones are for denoising, linked by stages 3-5): ${task} not scored"
   done
+  classical_scores
+  finish
   for f in "${fraction_list[@]}"; do
     for task in "${task_list[@]}"; do
-      input=reverb; baselines=wpe
-      if [ "$task" = denoise ]; then input=noisy; baselines="spectral_gating wiener"; fi
       mae=${results}/finetune_${task}$(suffix "$f")
       scratch=${results}/scratch_${task}$(suffix "$f")
       what="mae = hparams/finetune_${task}.yaml, scratch = hparams/scratch_${task}.yaml (same model, data and steps)"
       for split in $(test_splits "$task"); do
-        folder=${corpus}/test_set/${split}/${task}; name=test_set/${split/_//}/${task}
-        [[ "$split" == synthetic_* ]] && folder=${prep}/test_set/${split}/${task}
-        if [ "$split" = real ]; then
-          folder=${prep}/real_set/${task}; name="real_set/${task}"
-          if [ ! -d "${mae}/enhanced/real/${task}" ] || [ ! -d "${scratch}/enhanced/real/${task}" ]; then
-            echo "  ${mae} or ${scratch} has not enhanced ${folder} (trained without --real_data): not scored"
-            continue
-          fi
+        if [ "$split" = real ] && { [ ! -d "${mae}/enhanced/real/${task}" ] || [ ! -d "${scratch}/enhanced/real/${task}" ]; }; then
+          echo "  ${mae} or ${scratch} has not enhanced $(test_folder real "$task") (trained without --real_data): not scored"
+          continue
         fi
         out=$(eval_dir "$f")/${split}_${task}
         overwrite=()
         if [ -f "$out/results.md" ]; then
-          if [ "$out/results.md" -nt "$mae/.done" ] && [ "$out/results.md" -nt "$scratch/.done" ]; then
+          if ! [ "$out/results.md" -nt "$mae/.done" ] || ! [ "$out/results.md" -nt "$scratch/.done" ]; then
+            echo "  $out/results.md is older than its models; scored again"
+          elif ! scored_with_metrics "$out"; then
+            echo "  $out/results.md was scored with other metrics; scored again"
+          else
             echo "  $out/results.md exists; skipped"; continue
           fi
-          echo "  $out/results.md is older than its models; scored again"; overwrite=(--overwrite)
+          overwrite=(--overwrite)
         fi
+        classical=(); for system in unprocessed $(task_baselines "$task"); do
+          classical+=("${system}=$(classical_dir "$split" "$task")/${system}.csv")
+        done
         # shellcheck disable=SC2086
-        spawn "${out}/run.log" "$python" evaluate.py --ref "${folder}/clean" --noisy "${folder}/${input}" \
-          --est "mae=${mae}/enhanced/${split}/${task}" "scratch=${scratch}/enhanced/${split}/${task}" \
-          --baselines $baselines --metrics $metrics --out "$out" --name "$name" \
-          "${overwrite[@]}" --note "size=${size}${f:+, paired_fraction=$f}; ${what}"
+        spawn "${out}/run.log" "$python" evaluate.py --ref "$(test_folder "$split" "$task")/clean" \
+          --scored "${classical[@]}" --est "mae=${mae}/enhanced/${split}/${task}" \
+          "scratch=${scratch}/enhanced/${split}/${task}" --metrics $metrics --out "$out" \
+          --name "$(test_name "$split" "$task")" "${overwrite[@]}" \
+          --note "size=${size}${f:+, paired_fraction=$f}; ${what}"
       done
     done
   done

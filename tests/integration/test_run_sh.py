@@ -129,8 +129,9 @@ def test_paired_fractions_reuse_a_pretraining_and_report_a_data_efficiency_table
     tagged = results / "fractions"
     assert not (tagged / "pretrain").exists()  # stage 2 reused the given pre-training
     assert sorted(p.name for p in tagged.iterdir()) == [
-        "RESULTS.md", "eval", "finetune_denoise_p0.05", "finetune_denoise_p0.1", "scratch_denoise_p0.05",
+        "RESULTS.md", "classical", "eval", "finetune_denoise_p0.05", "finetune_denoise_p0.1", "scratch_denoise_p0.05",
         "scratch_denoise_p0.1"]
+    assert sorted(p.name for p in (tagged / "classical").iterdir()) == ["indomain_denoise", "ood_denoise"]  # once
     assert (results / "prepared" / "paired_clean_0.05.json").is_file()  # manifests shared with the untagged run
     for fraction in ("0.05", "0.1"):
         evals = tagged / "eval" / f"p{fraction}"
@@ -158,13 +159,25 @@ def test_paired_fractions_reuse_a_pretraining_and_report_a_data_efficiency_table
 # ---- options and ablations.sh, with a stand-in interpreter (milliseconds) --------------------------------------
 
 FAKE_PYTHON = """#!/usr/bin/env bash
-# Records its arguments (one line, fields separated by \\x1f) and makes the --output_folder it is given.
+# Records its arguments (one line, fields separated by \\x1f) and makes the --output_folder it is given; as
+# evaluate.py, writes a results.md naming the --metrics into its --out.
 printf '%s\\x1f' "$@" >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
-prev=; for a in "$@"; do [ "$prev" = --output_folder ] && mkdir -p "$a"; prev=$a; done
+out=; scores=; key=; metrics=()
+for a in "$@"; do
+  if [[ "$a" == --* ]]; then key=$a; continue; fi
+  case "$key" in
+    --output_folder) mkdir -p "$a"; out=${a##*/} ;;
+    --out) scores=$a; out=$(basename "$(dirname "$a")")/${a##*/} ;;
+    --metrics) metrics+=("$a") ;;
+  esac
+done
 if [ -n "${FAKE_FAIL:-}" ] && [[ "$*" == *"$FAKE_FAIL"* ]]; then echo "fake failure of $FAKE_FAIL" >&2; exit 3; fi
-if [ -n "${FAKE_SLEEP:-}" ]; then  # start, end and output folder of each call
-  out=; prev=; for a in "$@"; do [ "$prev" = --output_folder ] && out=$a; prev=$a; done
-  start=$(date +%s.%N); sleep "$FAKE_SLEEP"; echo "$start $(date +%s.%N) ${out##*/}" >> "$FAKE_LOG.times"
+sleep_s=${FAKE_SLEEP:-}; [[ "$*" == *pretrain.yaml* ]] && sleep_s=${FAKE_SLEEP_PRETRAIN:-$sleep_s}
+if [ -n "$sleep_s" ]; then  # start, end and output folder of each call
+  start=$(date +%s.%N); sleep "$sleep_s"; echo "$start $(date +%s.%N) $out" >> "$FAKE_LOG.times"
+fi
+if [ "$1" = evaluate.py ]; then
+  mkdir -p "$scores"; m="${metrics[*]}"; echo "- metrics: ${m// /, } at 16000 Hz; stand-in" > "$scores/results.md"
 fi
 exit 0
 """
@@ -209,7 +222,8 @@ def test_options_reach_the_stages_they_are_meant_for(fake, tmp_path):
     base = tmp_path / "r"
     calls = fake("run.sh", "--size", "tiny", "--results", base, "--tag", "t", "--pretrain_opts",
                  "--stack_preset single-speaker", "--finetune_opts", "--freeze frozen", "--", "--seed", "7")
-    assert [c[0] for c in calls] == ["-m", *["train.py"] * 5, *["evaluate.py"] * 4, "report.py"]
+    assert calls[0][0] == "-m" and calls[-1][0] == "report.py"  # the corpus first, the report last
+    assert sorted(c[0] for c in calls[1:-1]) == [*["evaluate.py"] * 8, *["train.py"] * 5]
     runs = trainings(calls)
     assert sorted(runs) == ["finetune_denoise", "finetune_dereverb", "pretrain", "scratch_denoise", "scratch_dereverb"]
     assert value(runs["pretrain"], "--stack_preset") == "single-speaker" and value(runs["pretrain"], "--freeze") is None
@@ -220,8 +234,21 @@ def test_options_reach_the_stages_they_are_meant_for(fake, tmp_path):
             assert value(call, "--stack_preset") is None and value(call, "--freeze") == "frozen"
             assert value(call, "--pretrained_folder") == f"{base}/t/pretrain/save"
             assert value(call, "--paired_fraction") is None
-    evals = [value(c, "--out") for c in calls if c[0] == "evaluate.py"]
-    assert sorted(evals) == [f"{base}/t/eval/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
+    evals = {value(c, "--out"): c for c in calls if c[0] == "evaluate.py"}
+    classical = {f"{base}/t/classical/{s}_{t}": (s, t) for s in SPLITS for t in TASK_INPUT}
+    models = {f"{base}/t/eval/{s}_{t}": (s, t) for s in SPLITS for t in TASK_INPUT}
+    assert sorted(evals) == sorted([*classical, *models])
+    for out, (split, task) in classical.items():  # the input and the classical methods, scored once
+        assert value(evals[out], "--noisy") == f"../../data/embedded_tiny/test_set/{split}/{task}/{TASK_INPUT[task]}"
+        assert "--est" not in evals[out] and "--scored" not in evals[out]
+        assert evals[out][evals[out].index("--baselines") + 1:][:len(BASELINES[task])] == list(BASELINES[task])
+    for out, (split, task) in models.items():  # mae and scratch, in a table with the rows scored above
+        call = evals[out]
+        assert "--noisy" not in call and "--baselines" not in call
+        start = call.index("--scored") + 1
+        assert call[start:start + 1 + len(BASELINES[task])] == [
+            f"{name}={base}/t/classical/{split}_{task}/{name}.csv" for name in ("unprocessed", *BASELINES[task])]
+        assert value(call, "--est") == f"mae={base}/t/finetune_{task}/enhanced/{split}/{task}"
     report = calls[-1]
     assert value(report, "--out") == f"{base}/t/RESULTS.md" and report[-1] == f"{base}/t/eval"
     assert "pre-training options: --stack_preset single-speaker" in report
@@ -247,12 +274,13 @@ def test_real_data_is_built_once_enhanced_by_every_training_and_scored_where_enh
     calls = fake("run.sh", "--size", "tiny", "--results", base, "--real_data", real, "--stage", "6",
                  "--stop_stage", "6")
     scored = {value(c, "--out"): c for c in calls if c[0] == "evaluate.py"}
-    assert sorted(scored) == sorted([f"{base}/eval/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
-                                    + [f"{base}/eval/real_denoise"])
+    assert sorted(scored) == sorted([f"{base}/{folder}/{s}_{t}" for folder in ("classical", "eval")
+                                     for s in (*SPLITS, "real") for t in TASK_INPUT if (s, t) != ("real", "dereverb")])
     real_call = scored[f"{base}/eval/real_denoise"]
     assert value(real_call, "--ref") == f"{base}/prepared/real_set/denoise/clean"
-    assert value(real_call, "--noisy") == f"{base}/prepared/real_set/denoise/noisy"
+    assert value(real_call, "--scored") == f"unprocessed={base}/classical/real_denoise/unprocessed.csv"
     assert value(real_call, "--name") == "real_set/denoise"
+    assert value(scored[f"{base}/classical/real_denoise"], "--noisy") == f"{base}/prepared/real_set/denoise/noisy"
     (base / "prepared" / "real_set" / "dereverb").mkdir()  # built, but not enhanced by these models: not scored
     _, proc = fake("run.sh", "--size", "tiny", "--results", base, "--real_data", real, "--stage", "6",
                    "--stop_stage", "6", check=False)
@@ -275,20 +303,18 @@ def test_metrics_default_by_size_and_can_be_chosen(fake, tmp_path, size, args, e
     calls = fake("run.sh", "--size", size, "--results", tmp_path / "r", "--stage", "6", "--stop_stage", "6", *args,
                  **{"METRICS": "", **env})
     evals = [c for c in calls if c[0] == "evaluate.py"]
-    assert len(evals) == 4
+    assert len(evals) == 8  # the input and classical methods, then the models, on four test sets
     for call in evals:
         start = call.index("--metrics") + 1
         assert call[start : start + len(expected.split())] == expected.split()
         assert call[start + len(expected.split())].startswith("--")
 
 
-def test_scores_are_redone_when_their_model_is_retrained(fake, tmp_path):
+def test_scores_are_redone_when_their_model_is_retrained_or_the_metrics_change(fake, tmp_path):
     base = tmp_path / "r"
     fake("run.sh", "--size", "tiny", "--results", base)
-    for split in SPLITS:
-        for task in TASK_INPUT:
-            (base / "eval" / f"{split}_{task}").mkdir(parents=True, exist_ok=True)  # run.log of --jobs 2
-            (base / "eval" / f"{split}_{task}" / "results.md").write_text("scored\n")
+    scored = (base / "eval" / "ood_dereverb" / "results.md").read_text()
+    assert scored.startswith("- metrics: pesq, stoi, estoi, si_sdr")
     assert [c[0] for c in fake("run.sh", "--size", "tiny", "--results", base, "--stage", "2")] == ["report.py"]
     (base / "scratch_dereverb" / ".done").unlink()  # as if killed: trained again, then scored again
     calls = fake("run.sh", "--size", "tiny", "--results", base, "--stage", "2")
@@ -296,6 +322,12 @@ def test_scores_are_redone_when_their_model_is_retrained(fake, tmp_path):
     assert value(calls[0], "--output_folder") == f"{base}/scratch_dereverb"
     assert sorted((value(c, "--out"), "--overwrite" in c) for c in calls[1:3]) == [
         (f"{base}/eval/indomain_dereverb", True), (f"{base}/eval/ood_dereverb", True)]
+
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--stage", "6", "--metrics", "pesq si_sdr")
+    assert sorted(value(c, "--out") for c in calls if c[0] == "evaluate.py" and "--overwrite" in c) == sorted(
+        f"{base}/{folder}/{s}_{t}" for folder in ("classical", "eval") for s in SPLITS for t in TASK_INPUT)
+    assert "was scored with other metrics; scored again" in fake("run.sh", "--size", "tiny", "--results", base,
+                                                                 "--stage", "6", check=False)[1].stdout
 
 
 def job_spans(times_log):
@@ -310,17 +342,24 @@ def job_spans(times_log):
 
 def test_jobs_run_side_by_side_and_a_failed_one_stops_the_run_naming_its_log(fake, tmp_path):
     base = tmp_path / "r"
-    calls = fake("run.sh", "--size", "tiny", "--results", base, "--stop_stage", "5", "--jobs", "2", FAKE_SLEEP="0.5")
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--jobs", "2", FAKE_SLEEP="0.2",
+                 FAKE_SLEEP_PRETRAIN="3")
     spans = job_spans(tmp_path / "calls.log.times")
-    assert sorted(spans) == ["finetune_denoise", "finetune_dereverb", "pretrain", "scratch_denoise", "scratch_dereverb"]
+    trainings = ["finetune_denoise", "finetune_dereverb", "pretrain", "scratch_denoise", "scratch_dereverb"]
+    classical = [f"classical/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
+    models = [f"eval/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
+    assert sorted(n for n in spans if "/" not in n) == trainings
     pretrain_end = spans["pretrain"][1]
-    assert spans["scratch_denoise"][0] < pretrain_end  # the scratch baselines start beside the pre-training
+    # what does not need the pre-training runs beside it: the scratch baselines, then the classical scores
+    assert all(spans[n][1] <= pretrain_end for n in ("scratch_denoise", "scratch_dereverb", *classical))
     assert all(spans[f"finetune_{t}"][0] >= pretrain_end for t in TASK_INPUT)  # the fine-tunings wait for it
+    last_training = max(spans[n][1] for n in trainings)
+    assert all(spans[n][0] >= last_training for n in models)  # the models' tables last
     for name, (start, _) in spans.items():  # never more than two at once
         assert sum(s <= start < e for s, e in spans.values()) <= 2, name
     assert all(value(c, "--output_folder") and (Path(value(c, "--output_folder")) / "run.log").is_file()
-               for c in calls[1:])
-    again = fake("run.sh", "--size", "tiny", "--results", base, "--stop_stage", "5", "--jobs", "2")
+               for c in calls if c[0] == "train.py")
+    again = fake("run.sh", "--size", "tiny", "--results", base, "--stop_stage", "6", "--jobs", "2")
     assert [c[0] for c in again] == ["-m"]  # all done
 
     calls, proc = fake("run.sh", "--size", "tiny", "--results", tmp_path / "p", "--stop_stage", "5", "--jobs", "2",

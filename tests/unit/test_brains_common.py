@@ -58,6 +58,12 @@ class LinearBrain(LoggedBrain):
     def stage_metrics(self, loss):
         return {"loss": loss}
 
+    def on_stage_start(self, stage, epoch=None):
+        self.plot_example = {"epoch": epoch}
+
+    def plot(self, path, epoch):
+        path.write_text(f"{epoch}")
+
 
 def fit_linear(tmp_path, epochs, stop_after=None, **hparams):
     """Fit LinearBrain for ``epochs`` (or stop after ``stop_after`` of them, as if killed); returns (train_log
@@ -96,6 +102,14 @@ def test_validation_runs_every_n_epochs_and_after_the_last(tmp_path):
     assert all("valid loss" in line for line in every.splitlines())
 
 
-def test_bad_valid_every_names_the_key(tmp_path):
-    with pytest.raises(HparamError, match="valid_every"):
-        fit_linear(tmp_path, 1, valid_every=0)
+def test_plots_at_every_nth_validation_and_the_last(tmp_path):
+    fit_linear(tmp_path, 7, plot_every=3)
+    assert sorted(p.name for p in tmp_path.glob("epoch_*.png")) == ["epoch_003.png", "epoch_006.png", "epoch_007.png"]
+    fit_linear(tmp_path / "every", 2)
+    assert sorted(p.name for p in (tmp_path / "every").glob("epoch_*.png")) == ["epoch_001.png", "epoch_002.png"]
+
+
+@pytest.mark.parametrize("key", ["valid_every", "plot_every"])
+def test_bad_valid_or_plot_every_names_the_key(tmp_path, key):
+    with pytest.raises(HparamError, match=key):
+        fit_linear(tmp_path, 1, **{key: 0})

@@ -1,4 +1,5 @@
-"""maese-score (maese/cli/score.py): plain DIR names, folder checks before any work, per-file rate errors."""
+"""maese-score (maese/cli/score.py): plain DIR names, folder checks before any work, per-file rate errors, systems
+scored before."""
 
 import csv
 import importlib.util
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from maese.cli import score
+from maese.scoring import read_scores
 from scoring_fixtures import RATE, add_noise, speech, write
 
 EVALUATE = Path(__file__).resolve().parents[2] / "recipes" / "DNS" / "evaluate.py"
@@ -62,6 +64,38 @@ def test_a_sample_rate_mismatch_is_named_per_file_and_the_rest_is_scored(tmp_pat
     table = (tmp_path / "out" / "results.md").read_text()
     assert "| m | 1/2 | " in table and " (n=1) |" in table
     assert "- m / b.wav: sample-rate mismatch: reference 16000 Hz, estimate 8000 Hz" in table
+
+
+def test_a_system_scored_before_is_put_in_the_table_as_it_was_and_checked(tmp_path):
+    ref, est = make_folders(tmp_path)
+    first, second = tmp_path / "first", tmp_path / "second"
+    score.main(["--ref", str(ref), "--noisy", str(est), "--metrics", "si_sdr", "stoi", "--out", str(first)])
+    lines = (first / "unprocessed.csv").read_text().splitlines()
+    assert lines[1].startswith("a.wav,")
+    lines[1] = "a.wav,99.0," + lines[1].split(",", 2)[2]  # a value that scoring would not give
+    (first / "unprocessed.csv").write_text("\n".join(lines) + "\n")
+    score.main(["--ref", str(ref), "--scored", f"unprocessed={first / 'unprocessed.csv'}", "--est", f"m={est}",
+                "--metrics", "si_sdr", "--out", str(second)])
+    assert (second / "unprocessed.csv").read_text().splitlines()[0] == "file,si_sdr,error"  # the metrics asked for
+    marked = read_scores(first / "unprocessed.csv")
+    assert marked["a.wav"]["si_sdr"] == 99.0
+    assert read_scores(second / "unprocessed.csv") == {f: {"si_sdr": r["si_sdr"], "error": r["error"]}
+                                                       for f, r in marked.items()}  # read, not scored again
+    table = (second / "results.md").read_text()
+    assert table.index("| unprocessed | 2/2 |") < table.index("| m | 2/2 |")
+    assert f"- unprocessed: scored before, `{first / 'unprocessed.csv'}`" in table
+
+    bad = [(["--metrics", "pesq"], "has no pesq; score that system again with those metrics"),
+           (["--est", f"unprocessed={est}"], "is taken"),
+           ([], "does not score the references in")]  # once c.wav is added below
+    for args, message in bad:
+        if not args:
+            (ref / "c.wav").write_bytes((ref / "a.wav").read_bytes())
+        with pytest.raises(SystemExit) as err:
+            score.main(["--ref", str(ref), "--scored", f"unprocessed={first / 'unprocessed.csv'}",
+                        "--out", str(tmp_path / "third"), *args])
+        assert message in str(err.value)
+    assert "missing files 1 (c.wav)" in str(err.value) and not (tmp_path / "third").exists()
 
 
 def test_dns_evaluate_uses_the_same_implementation():
