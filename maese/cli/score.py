@@ -72,15 +72,15 @@ def _systems(ref_dir, systems, noisy_dir, baselines, out_dir, scored=()):
     return folders
 
 
-def _setup(ref_dir, folders, metrics, sample_rate, notes):
-    """Markdown lines naming the test set's folder and size, the systems' folders (or CSVs) and the scoring config."""
+def _setup(ref_dir, sources, metrics, sample_rate, notes):
+    """Markdown lines naming the test set's folder and size, where each system's rows come from (``sources``: name
+    -> markdown) and the scoring config."""
     refs = list_audio_files(ref_dir)
     seconds = sum(read_info(p).duration for p in refs)
     return [
         f"- test set: `{ref_dir}`, {len(refs)} reference files, "
         + (f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"),
-        *(f"- {system}: " + (f"scored before, `{p}`" if p.suffix == ".csv" else f"`{p}`")
-          for system, p in folders.items()),
+        *(f"- {system}: {source}" for system, source in sources.items()),
         f"- metrics: {', '.join(metrics)} at {sample_rate} Hz; maese {maese.__version__}",
         *(f"- {note}" for note in notes),
     ]
@@ -117,7 +117,8 @@ def score_test_set(ref_dir, systems, out_dir, name=None, metrics=METRICS, baseli
     for system, folder in folders.items():
         rows[system] = score_folder(ref_dir, folder, metrics, sample_rate, allow_missing, desc=f"{name}: {system}")
         write_csv(rows[system], out_dir / f"{system}.csv", overwrite=True)
-    sources = {**{system: Path(path) for system, path in scored.items()}, **folders}
+    sources = {**{system: f"scored before, `{path}`" for system, path in scored.items()},
+               **{system: f"`{folder}`" for system, folder in folders.items()}}
     text = summary_table(rows, name) + "\n" + "\n".join(_setup(ref_dir, sources, metrics, sample_rate, notes)) + "\n"
     write_text(out_dir / RESULTS, text)
     return text

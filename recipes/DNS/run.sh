@@ -312,7 +312,9 @@ if run_stage 2; then
     train_job "$pretrain_dir" pretrain "${extra[@]}" "${pretrain_extra[@]}"
     pretrain_job=${spawned[-1]}
     scratch_baselines; scratch_started=1
-    if run_stage 6; then log 6 "the unprocessed input and classical methods of each test set (no model needed)"; classical_scores; fi
+    if run_stage 6; then
+      log 6 "the unprocessed input and classical methods of each test set (no model needed)"; classical_scores
+    fi
     await "$pretrain_job"  # stages 3-4 fine-tune its checkpoint
   else
     log 2 "MAE pre-training"
@@ -344,8 +346,10 @@ if run_stage 6; then
       scratch=${results}/scratch_${task}$(suffix "$f")
       what="mae = hparams/finetune_${task}.yaml, scratch = hparams/scratch_${task}.yaml (same model, data and steps)"
       for split in $(test_splits "$task"); do
-        if [ "$split" = real ] && { [ ! -d "${mae}/enhanced/real/${task}" ] || [ ! -d "${scratch}/enhanced/real/${task}" ]; }; then
-          echo "  ${mae} or ${scratch} has not enhanced $(test_folder real "$task") (trained without --real_data): not scored"
+        if [ "$split" = real ] && { [ ! -d "${mae}/enhanced/real/${task}" ] || [ ! -d "${scratch}/enhanced/real/${task}" ]; }
+        then
+          echo "  ${mae} or ${scratch} has not enhanced $(test_folder real "$task") (trained without --real_data):" \
+            "not scored"
           continue
         fi
         out=$(eval_dir "$f")/${split}_${task}
