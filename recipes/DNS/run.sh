@@ -267,6 +267,47 @@ classical_scores() {
   done
 }
 
+# score_models TASK FRACTION: mae and scratch of TASK on each test set, in tables with the classical rows (a test
+# set whose classical scores are not there yet is left to stage 6); a table newer than both models and scored with
+# these metrics is kept.
+score_models() {
+  local task=$1 f=$2 mae scratch what split out overwrite classical system
+  mae=${results}/finetune_${task}$(suffix "$f")
+  scratch=${results}/scratch_${task}$(suffix "$f")
+  what="mae = hparams/finetune_${task}.yaml, scratch = hparams/scratch_${task}.yaml (same model, data and steps)"
+  for split in $(test_splits "$task"); do
+    if [ "$split" = real ] && { [ ! -d "${mae}/enhanced/real/${task}" ] || [ ! -d "${scratch}/enhanced/real/$task" ]; }
+    then
+      echo "  ${mae} or ${scratch} has not enhanced $(test_folder real "$task") (trained without --real_data):" \
+        "not scored"
+      continue
+    fi
+    [ -f "$(classical_dir "$split" "$task")/results.md" ] && scored_with_metrics "$(classical_dir "$split" "$task")" \
+      || continue
+    out=$(eval_dir "$f")/${split}_${task}
+    overwrite=()
+    if [ -f "$out/results.md" ]; then
+      if ! [ "$out/results.md" -nt "$mae/.done" ] || ! [ "$out/results.md" -nt "$scratch/.done" ]; then
+        echo "  $out/results.md is older than its models; scored again"
+      elif ! scored_with_metrics "$out"; then
+        echo "  $out/results.md was scored with other metrics; scored again"
+      else
+        echo "  $out/results.md exists; skipped"; continue
+      fi
+      overwrite=(--overwrite)
+    fi
+    classical=(); for system in unprocessed $(task_baselines "$task"); do
+      classical+=("${system}=$(classical_dir "$split" "$task")/${system}.csv")
+    done
+    # shellcheck disable=SC2086
+    spawn "${out}/run.log" "$python" evaluate.py --ref "$(test_folder "$split" "$task")/clean" \
+      --scored "${classical[@]}" --est "mae=${mae}/enhanced/${split}/${task}" \
+      "scratch=${scratch}/enhanced/${split}/${task}" --metrics $metrics --out "$out" \
+      --name "$(test_name "$split" "$task")" "${overwrite[@]}" \
+      --note "size=${size}${f:+, paired_fraction=$f}; ${what}"
+  done
+}
+
 if run_stage 1 && [ -z "$data_folder" ]; then
   log 1 "embedded corpus"
   "$python" -m maese.simulation.corpus --out "$corpus" --size "$size"
@@ -280,9 +321,11 @@ train() {
   touch "${out}/.done"
 }
 # train_job <out folder> <hparams> ARGS...: train, as a job (see spawn) unless it is done.
+declare -A job_of=()  # training folder -> PID of its job (with --jobs > 1)
 train_job() {
   if [ -f "${1}/.done" ]; then echo "  ${1} is done (${1}/.done); skipped"; return; fi
   spawn "${1}/run.log" train "$@"
+  [ "$jobs" -eq 1 ] || job_of["$1"]=${spawned[-1]}
 }
 
 finetune() {  # finetune <hparams> <fraction>
@@ -330,6 +373,20 @@ for f in "${fraction_list[@]}"; do
   fi
 done
 if run_stage 5 && [ -z "$scratch_started" ]; then scratch_baselines; fi
+if [ -n "$scratch_started" ] && run_stage 6; then  # a task's tables as soon as its two models are trained
+  for f in "${fraction_list[@]}"; do
+    for task in "${task_list[@]}"; do
+      trained=1
+      for model in "finetune_${task}" "scratch_${task}"; do
+        folder=${results}/${model}$(suffix "$f")
+        [ -z "${job_of[$folder]:-}" ] || await "${job_of[$folder]}"
+        [ -f "${folder}/.done" ] || trained=
+      done
+      [ -z "$trained" ] || { log 6 "scoring ${task}${f:+ (paired fraction $f)}: its models are trained"
+                             score_models "$task" "$f"; }
+    done
+  done
+fi
 finish
 
 if run_stage 6; then
@@ -341,40 +398,7 @@ if run_stage 6; then
   classical_scores
   finish
   for f in "${fraction_list[@]}"; do
-    for task in "${task_list[@]}"; do
-      mae=${results}/finetune_${task}$(suffix "$f")
-      scratch=${results}/scratch_${task}$(suffix "$f")
-      what="mae = hparams/finetune_${task}.yaml, scratch = hparams/scratch_${task}.yaml (same model, data and steps)"
-      for split in $(test_splits "$task"); do
-        if [ "$split" = real ] && { [ ! -d "${mae}/enhanced/real/${task}" ] || [ ! -d "${scratch}/enhanced/real/${task}" ]; }
-        then
-          echo "  ${mae} or ${scratch} has not enhanced $(test_folder real "$task") (trained without --real_data):" \
-            "not scored"
-          continue
-        fi
-        out=$(eval_dir "$f")/${split}_${task}
-        overwrite=()
-        if [ -f "$out/results.md" ]; then
-          if ! [ "$out/results.md" -nt "$mae/.done" ] || ! [ "$out/results.md" -nt "$scratch/.done" ]; then
-            echo "  $out/results.md is older than its models; scored again"
-          elif ! scored_with_metrics "$out"; then
-            echo "  $out/results.md was scored with other metrics; scored again"
-          else
-            echo "  $out/results.md exists; skipped"; continue
-          fi
-          overwrite=(--overwrite)
-        fi
-        classical=(); for system in unprocessed $(task_baselines "$task"); do
-          classical+=("${system}=$(classical_dir "$split" "$task")/${system}.csv")
-        done
-        # shellcheck disable=SC2086
-        spawn "${out}/run.log" "$python" evaluate.py --ref "$(test_folder "$split" "$task")/clean" \
-          --scored "${classical[@]}" --est "mae=${mae}/enhanced/${split}/${task}" \
-          "scratch=${scratch}/enhanced/${split}/${task}" --metrics $metrics --out "$out" \
-          --name "$(test_name "$split" "$task")" "${overwrite[@]}" \
-          --note "size=${size}${f:+, paired_fraction=$f}; ${what}"
-      done
-    done
+    for task in "${task_list[@]}"; do score_models "$task" "$f"; done
   done
   finish
 fi
