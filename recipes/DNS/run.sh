@@ -38,8 +38,9 @@
 #                             tiny and small where the machine has 2 CPUs or more, else 1); each job's output goes
 #                             to run.log in its folder and each gets OMP_NUM_THREADS = CPUs / N unless it is set.
 #                             With N > 1, what needs no pre-training (stage 5's scratch baselines, then stage 6's
-#                             scores of the input and the classical methods) runs beside it, and stages 3-4 wait for
-#                             it: one-thread jobs side by side get more out of the CPUs than one job on all of them
+#                             scores of the input and the classical methods) runs beside it, stages 3-4 wait for it,
+#                             and a task's tables are scored as soon as its two models are trained: one-thread jobs
+#                             side by side get more out of the CPUs than one job on all of them
 #   --real_data DIR           a folder laid out like shared/data (real speech, noise, RIRs; see maese/realdata.py):
 #                             stages 3-5 build its real-speech validation set (real recordings mixed with real noise
 #                             and reverberation; never trained on) and enhance it, stage 6 scores it as real_<task>
