@@ -246,7 +246,8 @@ test_name() { if [ "$1" = real ]; then echo "real_set/$2"; else echo "test_set/$
 task_input() { if [ "$1" = denoise ]; then echo noisy; else echo reverb; fi; }
 task_baselines() { if [ "$1" = denoise ]; then echo spectral_gating wiener; else echo wpe; fi; }
 classical_dir() { echo "${results}/classical/$1_$2"; }
-scored_with_metrics() { grep -qF -- "- metrics: ${metrics// /, } at " "$1/results.md"; }  # scored_with_metrics DIR
+# scored_with_metrics DIR: DIR/results.md exists and was scored with --metrics
+scored_with_metrics() { grep -qsF -- "- metrics: ${metrics// /, } at " "$1/results.md"; }
 
 # classical_scores: the unprocessed input and the classical methods of each test set, scored once per results
 # folder into classical/<split>_<task>/ (again if --metrics changed); stage 6 puts their rows in its tables.
@@ -283,8 +284,7 @@ score_models() {
         "not scored"
       continue
     fi
-    [ -f "$(classical_dir "$split" "$task")/results.md" ] && scored_with_metrics "$(classical_dir "$split" "$task")" \
-      || continue
+    scored_with_metrics "$(classical_dir "$split" "$task")" || continue
     out=$(eval_dir "$f")/${split}_${task}
     overwrite=()
     if [ -f "$out/results.md" ]; then
