@@ -27,6 +27,18 @@ parse_options() {
 check_size() {
   case "$1" in tiny|small|paper) ;; *) die "--size: unknown value '$1'; use tiny, small or paper" ;; esac
 }
+# check_metrics SIZE: $metrics (the --metrics value, else $METRICS) checked; empty: all five for paper, no dnsmos for
+# tiny and small (on 2 CPUs it takes longer than the rest of the scoring).
+check_metrics() {
+  metrics=${metrics:-${METRICS:-}}
+  if [ -z "$metrics" ]; then metrics="pesq stoi estoi si_sdr dnsmos"; [ "$1" = paper ] || metrics="pesq stoi estoi si_sdr"; fi
+  local m
+  for m in $metrics; do
+    case "$m" in pesq|stoi|estoi|si_sdr|dnsmos) ;; *) die "--metrics: unknown metric '$m'; use pesq stoi estoi si_sdr dnsmos" ;; esac
+  done
+}
+# scored_with_metrics DIR: DIR/results.md exists and was scored with $metrics
+scored_with_metrics() { grep -qsF -- "- metrics: ${metrics// /, } at " "$1/results.md"; }
 run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
 log() { echo "[$(date +%H:%M:%S)] stage $1: $2"; }
 tool() {  # tool NAME: the maese command beside $python, else the one on PATH
@@ -41,16 +53,19 @@ train_once() {
   touch "${out}/.done"
 }
 
-# score_once <out folder> <model folder>... -- maese-score ARGS...: scores into <out>, unless its results.md is
-# newer than every model folder's .done (older: scored again, --overwrite).
+# score_once <out folder> <model folder>... -- maese-score ARGS...: scores into <out> with --metrics $metrics,
+# unless its results.md is newer than every model folder's .done and was scored with $metrics (else: scored again,
+# --overwrite).
 score_once() {
   local out=$1 overwrite=() fresh=1; shift
   while [ "$1" != -- ]; do [ "${out}/results.md" -nt "$1/.done" ] || fresh=0; shift; done; shift
   if [ -f "${out}/results.md" ]; then
-    if [ $fresh = 1 ]; then echo "  ${out}/results.md exists; skipped"; return; fi
-    echo "  ${out}/results.md is older than its models; scored again"; overwrite=(--overwrite)
+    if [ $fresh = 0 ]; then echo "  ${out}/results.md is older than its models; scored again"
+    elif ! scored_with_metrics "$out"; then echo "  ${out}/results.md was scored with other metrics; scored again"
+    else echo "  ${out}/results.md exists; skipped"; return; fi
+    overwrite=(--overwrite)
   fi
-  "$(tool maese-score)" --out "$out" "${overwrite[@]}" "$@"
+  "$(tool maese-score)" --out "$out" --metrics $metrics "${overwrite[@]}" "$@"
 }
 
 # train_stages <results> ARGS...: stage 1 fine-tunes (hparams/finetune.yaml, the encoder of $pretrained_folder)

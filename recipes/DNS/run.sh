@@ -61,6 +61,7 @@
 set -euo pipefail
 caller=$PWD
 cd "$(dirname "$0")"
+source ../../maese/shell/recipe_lib.sh  # die, abspath, check_size, check_metrics, run_stage, log, ...
 
 stage=1
 stop_stage=7
@@ -75,13 +76,11 @@ pretrained_folder=
 fractions=
 tasks="denoise dereverb"
 real_data=
-metrics=${METRICS:-}
+metrics=
 jobs=
 python=${PYTHON:-python}
 [ -x ../../.venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=../../.venv/bin/python
 
-die() { echo "run.sh: $*" >&2; exit 2; }
-abspath() { case "$1" in /*) echo "$1" ;; *) echo "${caller}/$1" ;; esac; }  # paths are given from the caller's folder
 while [ $# -gt 0 ]; do
   case "$1" in
     --) shift; break ;;
@@ -118,7 +117,7 @@ read -ra fraction_list <<< "$fractions"
 read -ra task_list <<< "$tasks"
 
 # ---- checks, before any work -------------------------------------------------
-case "$size" in tiny|small|paper) ;; *) die "--size: unknown value '$size'; use tiny, small or paper" ;; esac
+check_size "$size"
 [[ "$stage" =~ ^[0-9]+$ && "$stop_stage" =~ ^[0-9]+$ ]] || die "--stage and --stop_stage take stage numbers (1-7)"
 if [ -n "$tag" ]; then
   [[ "$tag" =~ ^[A-Za-z0-9_.+-]+$ ]] || die "--tag '$tag': use letters, digits and _.+- only"
@@ -137,10 +136,7 @@ for t in "${task_list[@]}"; do case "$t" in denoise|dereverb) ;; *) die "--tasks
 cpus=$(nproc 2>/dev/null || echo 1)
 if [ -z "$jobs" ]; then jobs=1; [ "$size" != paper ] && [ "$cpus" -ge 2 ] && jobs=2; fi
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$jobs' is not a positive number of jobs"
-if [ -z "$metrics" ]; then metrics="pesq stoi estoi si_sdr dnsmos"; [ "$size" = paper ] || metrics="pesq stoi estoi si_sdr"; fi
-for m in $metrics; do
-  case "$m" in pesq|stoi|estoi|si_sdr|dnsmos) ;; *) die "--metrics: unknown metric '$m'; use pesq stoi estoi si_sdr dnsmos" ;; esac
-done
+check_metrics "$size"
 if [ -z "$real_data" ] && [ -d ../../../shared/data ]; then real_data=$(cd ../../../shared/data && pwd); fi
 [ "$real_data" != none ] || real_data=
 [ -z "$real_data" ] || [ -d "$real_data" ] || die "--real_data: no folder ${real_data} (give a folder laid out like shared/data, or none)"
@@ -183,8 +179,6 @@ fraction_args() { [ -z "$1" ] || echo "--paired_fraction $1"; }
 suffix() { echo "${1:+_p$1}"; }
 eval_dir() { echo "${results}/eval${1:+/p$1}"; }
 
-run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
-log() { echo "[$(date +%H:%M:%S)] stage $1: $2"; }
 has_task() { [[ " ${task_list[*]} " == *" $1 "* ]]; }
 SECONDS=0
 
@@ -246,8 +240,6 @@ test_name() { if [ "$1" = real ]; then echo "real_set/$2"; else echo "test_set/$
 task_input() { if [ "$1" = denoise ]; then echo noisy; else echo reverb; fi; }
 task_baselines() { if [ "$1" = denoise ]; then echo spectral_gating wiener; else echo wpe; fi; }
 classical_dir() { echo "${results}/classical/$1_$2"; }
-# scored_with_metrics DIR: DIR/results.md exists and was scored with --metrics
-scored_with_metrics() { grep -qsF -- "- metrics: ${metrics// /, } at " "$1/results.md"; }
 
 # classical_scores: the unprocessed input and the classical methods of each test set, scored once per results
 # folder into classical/<split>_<task>/ (again if --metrics changed); stage 6 puts their rows in its tables.

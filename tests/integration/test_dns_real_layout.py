@@ -213,7 +213,8 @@ def test_run_sh_prepares_fine_tunes_and_scores_the_synthetic_test_sets(releases,
     before = snapshot(data)
     results = tmp_path / "results"
     run_recipe(["run.sh", "--size", "tiny", "--data_folder", data, "--results", results, "--tasks", "denoise",
-                "--pretrained_folder", fake_pretraining(tmp_path / "pretrain" / "save"), "--python", sys.executable,
+                "--real_data", "none", "--pretrained_folder", fake_pretraining(tmp_path / "pretrain" / "save"),
+                "--python", sys.executable,
                 "--", "--device", "cpu", "--finetune_epochs", 1, "--min_paired_utterances", 3],
                launcher=["bash"], env={"METRICS": "pesq stoi estoi si_sdr"})
     assert snapshot(data) == before, "the pipeline wrote into the data folder"

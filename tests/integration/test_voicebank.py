@@ -123,12 +123,18 @@ def test_run_sh_finetunes_trains_from_scratch_and_scores(corpus, tmp_path):
     assert len(list((results / "dns_ood" / "enhanced").glob("*.wav"))) == 4
     _, again = run_pairs_recipe("Voicebank", corpus, tmp_path, *options)
     assert again.stdout.count("is done") == 2 and again.stdout.count("exists; skipped") == 2
+    _, rescored = run_pairs_recipe("Voicebank", corpus, tmp_path, *options, "--metrics", "pesq si_sdr")
+    assert rescored.stdout.count("was scored with other metrics; scored again") == 2
+    for table in ("eval", "dns_ood"):
+        assert "- metrics: pesq, si_sdr at 16000 Hz" in (results / table / "results.md").read_text()
 
 
 @pytest.mark.parametrize("args, message", [(["--bogus", "1"], "unknown option --bogus"),
                                            (["--size", "huge", "--data_folder", "x"], "--size: unknown value 'huge'"),
                                            ([], "--data_folder: give the VoiceBank-DEMAND folder"),
-                                           (["--data_folder"], "option --data_folder needs a value")])
+                                           (["--data_folder"], "option --data_folder needs a value"),
+                                           (["--data_folder", "x", "--metrics", "pesq mos"],
+                                            "--metrics: unknown metric 'mos'")])
 def test_run_sh_refuses_bad_options_before_any_work(args, message):
     bad = subprocess.run(["bash", "run.sh", *args], cwd=VOICEBANK, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and message in bad.stderr
