@@ -44,7 +44,9 @@ logger = logging.getLogger(__name__)
 INFERENCE_CONFIG = "inference.json"
 CONFIG_KEYS = ("sample_rate", "n_fft", "hop_length", "freq_bins", "compression_name", "model_size", "patch_time",
                "patch_freq", "head_target", "mask_max", "head_proj_dim", "head_hidden", "head_kernel_size",
-               "head_layers")
+               "head_layers", "head_reconstruction", "visible_skip")
+# Keys that experiments made before they existed lack: the values those experiments ran with.
+LEGACY_DEFAULTS = {"head_reconstruction": False, "visible_skip": False}
 
 
 def inference_config(hparams):
@@ -59,12 +61,14 @@ def write_inference_config(folder, hparams):
 
 def build_model(config):
     """A randomly initialised :class:`EnhancementModel` of ``config`` (see :data:`CONFIG_KEYS`)."""
-    encoder = SpectrogramMAE.from_preset(config["model_size"], patch_size=(config["patch_time"], config["patch_freq"]))
+    encoder = SpectrogramMAE.from_preset(config["model_size"], patch_size=(config["patch_time"], config["patch_freq"]),
+                                         visible_skip=config["visible_skip"])
     stft = STFT(config["sample_rate"], config["n_fft"], config["hop_length"], config["n_fft"])
     return EnhancementModel(
         encoder, stft, get_compression(config["compression_name"]), config["freq_bins"], config["head_target"],
         config["mask_max"], freeze="frozen", proj_dim=config["head_proj_dim"], hidden=config["head_hidden"],
         kernel_size=config["head_kernel_size"], num_layers=config["head_layers"],
+        use_reconstruction=config["head_reconstruction"],
     )
 
 
@@ -91,10 +95,11 @@ def shape_config(state):
     sizes = [name for name, p in MAE_PRESETS.items() if (p["embed_dim"], p["depth"]) == (embed_dim, depth)]
     if not sizes:
         raise ValueError(f"No MAE preset has {depth} blocks of width {embed_dim}; presets: {sorted(MAE_PRESETS)}.")
-    first = state["head.body.0.weight"]
-    return {"model_size": sizes[0], "head_proj_dim": state["head.proj.weight"].shape[0], "head_hidden": first.shape[0],
-            "head_kernel_size": first.shape[2], "freq_bins": state["head.out.weight"].shape[0],
-            "head_layers": sum(1 for key in state if key.startswith("head.body.") and key.endswith(".weight"))}
+    first, proj_dim, freq_bins = state["head.body.0.weight"], state["head.proj.weight"].shape[0], state["head.out.weight"].shape[0]
+    return {"model_size": sizes[0], "head_proj_dim": proj_dim, "head_hidden": first.shape[0],
+            "head_kernel_size": first.shape[2], "freq_bins": freq_bins,
+            "head_layers": sum(1 for key in state if key.startswith("head.body.") and key.endswith(".weight")),
+            "head_reconstruction": first.shape[1] == proj_dim + 2 * freq_bins}
 
 
 def experiment_config(experiment, state):
@@ -102,6 +107,7 @@ def experiment_config(experiment, state):
 
     Older experiments lack it: their ``hyperparams.yaml`` is read instead, with the size-dependent keys
     taken from the checkpoint (the saved yaml predates the ``--size`` preset, so its sizes may be wrong).
+    Keys added since (:data:`LEGACY_DEFAULTS`) take the values those experiments ran with.
     """
     experiment = Path(experiment)
     source = experiment / INFERENCE_CONFIG
@@ -115,6 +121,7 @@ def experiment_config(experiment, state):
     else:
         raise FileNotFoundError(f"{experiment}: neither {INFERENCE_CONFIG} nor hyperparams.yaml; is it an experiment "
                                 "folder of the fine-tuning stage?")
+    config = {**LEGACY_DEFAULTS, **config}
     missing = [key for key in CONFIG_KEYS if key not in config]
     if missing:
         raise ValueError(f"{source}: no value for {missing}. Re-run the fine-tuning stage to write {INFERENCE_CONFIG}.")

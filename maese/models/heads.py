@@ -4,7 +4,9 @@
 :class:`~maese.models.mae.SpectrogramMAE` sees the whole (unmasked) compressed magnitude; its
 frame-level embeddings (one per patch column, repeated over the ``pt`` frames of a patch) are
 projected and concatenated with the noisy compressed magnitude, which keeps the fine time-frequency
-resolution, and a small 1-D convolutional head over time predicts per frame either
+resolution, and (``use_reconstruction``) with the MAE decoder's reconstruction of the input, the
+pre-training's own estimate of it without the distortions it learnt to undo. A small 1-D
+convolutional head over time predicts per frame either
 
 - ``mask``: a T-F mask bounded in ``[0, mask_max]`` (``mask_max * sigmoid``) on the noisy magnitude, or
 - ``mapping``: the compressed clean magnitude directly.
@@ -42,7 +44,7 @@ class EnhancementOutput(NamedTuple):
 
 
 class ConvHead(nn.Module):
-    """Per-frame head: frame embeddings (projected) + noisy magnitude -> ``freq_bins`` outputs.
+    """Per-frame head: frame embeddings (projected) + ``spec_inputs`` spectrograms -> ``freq_bins`` outputs.
 
     ``Linear(embed -> proj_dim)``, then ``num_layers`` Conv1d over time (``kernel_size``, GELU) of
     width ``hidden`` and a 1x1 Conv1d to ``freq_bins``. The last layer starts with zero weights and a
@@ -56,12 +58,15 @@ class ConvHead(nn.Module):
     proj_dim, hidden, kernel_size, num_layers : int
     init_bias : float
         Initial output everywhere.
+    spec_inputs : int
+        Spectrograms of ``freq_bins`` bins given with the embeddings (the noisy one, and the reconstruction).
     """
 
-    def __init__(self, embed_dim, freq_bins, proj_dim=128, hidden=256, kernel_size=5, num_layers=2, init_bias=0.0):
+    def __init__(self, embed_dim, freq_bins, proj_dim=128, hidden=256, kernel_size=5, num_layers=2, init_bias=0.0,
+                 spec_inputs=1):
         super().__init__()
         self.proj = nn.Linear(embed_dim, proj_dim)
-        layers, width = [], proj_dim + freq_bins
+        layers, width = [], proj_dim + spec_inputs * freq_bins
         for _ in range(num_layers):
             layers += [nn.Conv1d(width, hidden, kernel_size, padding=kernel_size // 2), nn.GELU()]
             width = hidden
@@ -71,7 +76,7 @@ class ConvHead(nn.Module):
         nn.init.constant_(self.out.bias, init_bias)
 
     def forward(self, frames, spec):
-        """``frames [B, T, embed_dim]``, ``spec [B, T, freq_bins]`` -> ``[B, T, freq_bins]`` (unbounded)."""
+        """``frames [B, T, embed_dim]``, ``spec [B, T, spec_inputs * freq_bins]`` -> ``[B, T, freq_bins]`` (unbounded)."""
         x = torch.cat([self.proj(frames), spec], dim=-1).transpose(1, 2)
         return self.out(self.body(x)).transpose(1, 2)
 
@@ -82,7 +87,7 @@ class EnhancementModel(nn.Module):
     Arguments
     ---------
     encoder : SpectrogramMAE
-        Only its encoder runs; the decoder is kept, frozen and unused.
+        Its encoder runs on every patch; its decoder only with ``use_reconstruction``.
     stft : maese.features.STFT
     compression : maese.features.Compression
     freq_bins : int
@@ -100,11 +105,14 @@ class EnhancementModel(nn.Module):
     unfreeze_top_k : int
     proj_dim, hidden, kernel_size, num_layers : int
         Head sizes (:class:`ConvHead`).
+    use_reconstruction : bool
+        The head also sees the decoder's reconstruction of the (unmasked) input. The decoder is then
+        trained with the head unless ``freeze`` is ``frozen``; otherwise it never runs and stays frozen.
     """
 
     def __init__(self, encoder, stft, compression, freq_bins=256, head_target="mask", mask_max=1.0,
                  freeze="full", unfreeze_top_k=0, proj_dim=128, hidden=256, kernel_size=5, num_layers=2,
-                 mask_init=None):
+                 mask_init=None, use_reconstruction=False):
         super().__init__()
         if head_target not in HEAD_TARGETS:
             raise ValueError(f"head_target: unknown value {head_target!r}; use one of {list(HEAD_TARGETS)}.")
@@ -116,8 +124,10 @@ class EnhancementModel(nn.Module):
         self.freq_bins = freq_bins
         self.head_target = head_target
         self.mask_max = float(mask_max)
+        self.use_reconstruction = bool(use_reconstruction)
         self.head = ConvHead(encoder.frame_embedding_dim(freq_bins), freq_bins, proj_dim, hidden, kernel_size,
-                             num_layers, init_bias=self._initial_logit(mask_init))
+                             num_layers, init_bias=self._initial_logit(mask_init),
+                             spec_inputs=2 if self.use_reconstruction else 1)
         self.set_trainable(freeze, unfreeze_top_k)
 
     def _initial_logit(self, mask_init):
@@ -141,7 +151,7 @@ class EnhancementModel(nn.Module):
                 block.requires_grad_(True)
             self.encoder.encoder_norm.requires_grad_(True)
         for name in ("decoder_embed", "decoder_blocks", "decoder_norm", "decoder_pred"):
-            getattr(self.encoder, name).requires_grad_(False)
+            getattr(self.encoder, name).requires_grad_(self.use_reconstruction and freeze != "frozen")
         self.encoder.mask_token.requires_grad_(False)
 
     def features(self, wav):
@@ -152,7 +162,11 @@ class EnhancementModel(nn.Module):
     def forward(self, noisy):
         """Enhance ``noisy [B, time]``; returns an :class:`EnhancementOutput`."""
         spec, inputs = self.features(noisy)
-        out = self.head(self.encoder.encode(inputs, level="frame"), inputs)
+        if self.use_reconstruction:
+            frames, reconstruction = self.encoder.encode_and_reconstruct(inputs)
+            out = self.head(frames, torch.cat([inputs, reconstruction], dim=-1))
+        else:
+            out = self.head(self.encoder.encode(inputs, level="frame"), inputs)
         if self.head_target == "mask":
             mask = self.mask_max * torch.sigmoid(out)
             estimate = self.compression.compress(mask * spec.abs()[..., : self.freq_bins])
@@ -198,13 +212,15 @@ def find_pretrained_checkpoint(pretrain_save_folder):
 
 
 ENCODER_KEYS = ("patch_embed.", "encoder_blocks.", "encoder_norm.")
+DECODER_KEYS = ("decoder_embed.", "decoder_blocks.", "decoder_norm.", "decoder_pred.")
 
 
 def load_pretrained_encoder(model, pretrain_save_folder):
     """Load the encoder part of the best pre-training checkpoint of ``pretrain_save_folder`` into ``model.encoder``.
 
-    Only the encoder's weights (patch embedding, blocks, final norm) are taken: the decoder never
-    runs in fine-tuning, so its size need not match.
+    The encoder's weights (patch embedding, blocks, final norm) are taken, and the decoder's when the
+    model uses its reconstruction (``use_reconstruction``); otherwise the decoder never runs, so its
+    size need not match.
 
     Arguments
     ---------
@@ -217,14 +233,15 @@ def load_pretrained_encoder(model, pretrain_save_folder):
     Path of the checkpoint file loaded.
     """
     path = find_pretrained_checkpoint(pretrain_save_folder)
-    state = {k: v for k, v in torch.load(path, map_location="cpu").items() if k.startswith(ENCODER_KEYS)}
+    keys = ENCODER_KEYS + DECODER_KEYS if model.use_reconstruction else ENCODER_KEYS
+    state = {k: v for k, v in torch.load(path, map_location="cpu").items() if k.startswith(keys)}
     try:
         missing, _ = model.encoder.load_state_dict(state, strict=False)
     except RuntimeError as err:
         raise ValueError(
             f"{path} does not fit the model (model_size and patch size must match the pre-training): {err}"
         ) from err
-    missing = [k for k in missing if k.startswith(ENCODER_KEYS)]
+    missing = [k for k in missing if k.startswith(keys)]
     if missing:
-        raise ValueError(f"{path} lacks encoder weights {missing[:3]}... (is it an MAE pre-training checkpoint?)")
+        raise ValueError(f"{path} lacks weights {missing[:3]}... (is it an MAE pre-training checkpoint?)")
     return path

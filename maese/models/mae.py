@@ -237,11 +237,24 @@ class SpectrogramMAE(nn.Module):
             raise ValueError(f"Unknown level {level!r}; valid levels: ['frame', 'patch'].")
         if level == "frame" and mask is not None:
             raise ValueError("Frame-level embeddings need every patch: call encode with mask=None.")
-        latent, _, (n_t, n_f) = self._encode_patches(spec, mask)
-        if level == "patch":
-            return latent
-        frames = latent.reshape(latent.shape[0], n_t, n_f * self.embed_dim)
-        return frames.repeat_interleave(self.patch_size[0], dim=1)[:, : spec.shape[1]]
+        latent, _, grid = self._encode_patches(spec, mask)
+        return latent if level == "patch" else self._frames(latent, grid, spec.shape[1])
+
+    def _frames(self, latent, grid, frames):
+        """``[B, N, D]`` latents of every patch -> ``[B, frames, n_f * D]`` frame embeddings (see :meth:`encode`)."""
+        n_t, n_f = grid
+        per_column = latent.reshape(latent.shape[0], n_t, n_f * self.embed_dim)
+        return per_column.repeat_interleave(self.patch_size[0], dim=1)[:, :frames]
+
+    def encode_and_reconstruct(self, spec):
+        """One encoder pass on every patch of ``spec [B, T, F]`` for both uses of a fine-tuning head.
+
+        Returns the frame embeddings ``[B, T, n_f * D]`` (``encode(spec, level="frame")``) and the
+        reconstruction ``[B, T, F]`` (``forward(spec).reconstruction``: with ``visible_skip``, the input
+        with the distortions the pre-training learnt to undo taken out).
+        """
+        latent, ids_keep, grid = self._encode_patches(spec, None)
+        return self._frames(latent, grid, spec.shape[1]), self._decode(latent, ids_keep, grid, spec, None)[0]
 
     def forward(self, spec, mask=None):
         """Reconstruct the spectrogram from its visible patches.
@@ -259,6 +272,11 @@ class SpectrogramMAE(nn.Module):
         MAEOutput with ``reconstruction [B, T, F]``, ``patches_pred [B, N, pt * pf]``, ``mask``, ``grid``.
         """
         latent, ids_keep, grid = self._encode_patches(spec, mask)
+        reconstruction, patches_pred = self._decode(latent, ids_keep, grid, spec, mask)
+        return MAEOutput(reconstruction, patches_pred, mask, grid)
+
+    def _decode(self, latent, ids_keep, grid, spec, mask):
+        """Decoder: encoder ``latent [B, N_visible, D]`` -> (reconstruction ``[B, T, F]``, patches ``[B, N, pt * pf]``)."""
         batch, n = spec.shape[0], grid[0] * grid[1]
         visible = self.decoder_embed(latent)
         x = self.mask_token.to(visible.dtype).expand(batch, n, -1)
@@ -270,5 +288,4 @@ class SpectrogramMAE(nn.Module):
         if self.visible_skip:
             keep = 1.0 if mask is None else (~mask).unsqueeze(-1).to(patches_pred.dtype)
             patches_pred = patches_pred + patchify(spec, self.patch_size)[0] * keep
-        reconstruction = unpatchify(patches_pred, grid, self.patch_size, spec.shape[1], spec.shape[2])
-        return MAEOutput(reconstruction, patches_pred, mask, grid)
+        return unpatchify(patches_pred, grid, self.patch_size, spec.shape[1], spec.shape[2]), patches_pred

@@ -5,7 +5,13 @@ import torch
 from speechbrain.utils.checkpoints import Checkpointer
 
 from maese.features import STFT, get_compression
-from maese.models.heads import ENCODER_KEYS, EnhancementModel, find_pretrained_checkpoint, load_pretrained_encoder
+from maese.models.heads import (
+    DECODER_KEYS,
+    ENCODER_KEYS,
+    EnhancementModel,
+    find_pretrained_checkpoint,
+    load_pretrained_encoder,
+)
 from maese.models.mae import SpectrogramMAE
 
 
@@ -116,6 +122,44 @@ def test_bad_freeze_values_name_the_option():
         make_model(head_target="complex")
 
 
+@pytest.mark.parametrize("freeze", ["full", "top_k"])
+def test_reconstruction_head_trains_the_decoder_with_the_head(freeze):
+    model = make_model(freeze=freeze, unfreeze_top_k=1, use_reconstruction=True)
+    assert model.head.body[0].in_channels == 16 + 2 * 256  # projected frames, noisy magnitude, reconstruction
+    before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    train_step(model)
+    changed = {k for k, v in before.items() if not torch.equal(v, model.encoder.state_dict()[k])}
+    assert {"decoder_pred.weight", "decoder_embed.weight", "decoder_blocks.0.self_attn.in_proj_weight"} <= changed
+    assert "mask_token" not in changed  # no patch is masked in fine-tuning
+
+
+def test_frozen_reconstruction_head_keeps_the_decoder():
+    model = make_model(freeze="frozen", use_reconstruction=True)
+    assert not any(p.requires_grad for p in model.encoder.parameters())
+
+
+def test_the_head_sees_the_decoders_reconstruction():
+    """Changing only the decoder changes the output with use_reconstruction, and never without it."""
+    for use_reconstruction in (False, True):
+        model = make_model(use_reconstruction=use_reconstruction)
+        randomize_output_layer(model)
+        noisy = torch.randn(1, 8000)
+        with torch.no_grad():
+            before = model(noisy).wav
+            model.encoder.decoder_pred.weight.normal_(0, 1.0)
+            after = model(noisy).wav
+        assert torch.equal(before, after) != use_reconstruction
+
+
+def test_encode_and_reconstruct_matches_encode_and_forward():
+    torch.manual_seed(1)
+    mae = SpectrogramMAE.from_preset("tiny", visible_skip=True)
+    spec = torch.rand(2, 37, 256)
+    frames, reconstruction = mae.encode_and_reconstruct(spec)
+    assert torch.allclose(frames, mae.encode(spec, level="frame"))
+    assert torch.allclose(reconstruction, mae(spec).reconstruction)
+
+
 def save_pretraining(folder, losses):
     """Checkpoints of differently initialised tiny MAEs with these valid losses; returns their state dicts."""
     states = []
@@ -139,6 +183,10 @@ def test_loading_the_best_pretrained_checkpoint_sets_the_encoder(tmp_path):
     for key in loaded:
         assert torch.equal(model.encoder.state_dict()[key], states[1][key]), key
     assert torch.equal(model.encoder.decoder_pred.weight, decoder_before)  # the decoder never runs here
+    with_decoder = make_model(use_reconstruction=True)
+    load_pretrained_encoder(with_decoder, tmp_path / "save")
+    for key in [key for key in with_decoder.encoder.state_dict() if key.startswith(ENCODER_KEYS + DECODER_KEYS)]:
+        assert torch.equal(with_decoder.encoder.state_dict()[key], states[1][key]), key
 
 
 def test_a_pretraining_with_another_decoder_loads_into_the_encoder(tmp_path):
@@ -149,6 +197,8 @@ def test_a_pretraining_with_another_decoder_loads_into_the_encoder(tmp_path):
     load_pretrained_encoder(model, tmp_path)
     assert torch.equal(model.encoder.encoder_norm.weight, mae.encoder_norm.weight)
     assert torch.equal(model.encoder.patch_embed.weight, mae.patch_embed.weight)
+    with pytest.raises(ValueError, match="must match"):  # the reconstruction needs the pre-training's decoder
+        load_pretrained_encoder(make_model(use_reconstruction=True), tmp_path)
 
 
 def test_missing_or_mismatched_pretraining_is_named(tmp_path):

@@ -22,10 +22,10 @@ FINETUNE = Path(__file__).resolve().parents[2] / "recipes" / "DNS" / "hparams" /
 OVERRIDES = {"size": "tiny"}
 
 
-def make_experiment(folder):
+def make_experiment(folder, **overrides):
     """A fine-tuning experiment folder as train.py leaves it, without training: inference.json and three
     checkpoints of a tiny model with random mask heads (valid losses 0.9, 0.5, 0.7). Returns the best state."""
-    hparams = load_recipe_hparams(FINETUNE, {**OVERRIDES, "output_folder": str(folder)})
+    hparams = load_recipe_hparams(FINETUNE, {**OVERRIDES, **overrides, "output_folder": str(folder)})
     model, gen, best = hparams["model"], torch.Generator().manual_seed(0), None
     for loss in (0.9, 0.5, 0.7):
         with torch.no_grad():
@@ -79,6 +79,29 @@ def test_older_experiments_load_from_hyperparams_yaml_and_the_checkpoint(experim
         (old / "hyperparams.yaml").write_text(resolve_references(fin, OVERRIDES).getvalue())
     assert "model_size: small" in (old / "hyperparams.yaml").read_text()
     assert same_weights(Enhancer.from_experiment(old).model, experiment[1])
+
+
+def test_a_model_that_uses_the_reconstruction_loads_with_its_decoder(tmp_path):
+    best = make_experiment(tmp_path / "recon", head_reconstruction=True)
+    config = json.loads((tmp_path / "recon" / INFERENCE_CONFIG).read_text())
+    assert config["head_reconstruction"] is True and config["visible_skip"] is True
+    model = Enhancer.from_experiment(tmp_path / "recon").model
+    assert model.use_reconstruction and model.encoder.visible_skip and same_weights(model, best)
+    (tmp_path / "old").mkdir()  # an older experiment: only hyperparams.yaml; the head's width tells
+    shutil.copytree(tmp_path / "recon" / "save", tmp_path / "old" / "save")
+    with open(FINETUNE) as fin:
+        (tmp_path / "old" / "hyperparams.yaml").write_text(resolve_references(fin, OVERRIDES).getvalue())
+    assert Enhancer.from_experiment(tmp_path / "old").model.use_reconstruction
+
+
+def test_configs_written_before_the_reconstruction_option_load_without_it(experiment, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(experiment[0], old)
+    config = json.loads((old / INFERENCE_CONFIG).read_text())
+    (old / INFERENCE_CONFIG).write_text(json.dumps({k: v for k, v in config.items()
+                                                    if k not in ("head_reconstruction", "visible_skip")}))
+    model = Enhancer.from_experiment(old).model
+    assert not model.use_reconstruction and same_weights(model, experiment[1])
 
 
 def test_from_experiment_errors_name_the_folder_and_the_fix(experiment, tmp_path):
