@@ -82,26 +82,27 @@ def test_older_experiments_load_from_hyperparams_yaml_and_the_checkpoint(experim
 
 
 def test_a_model_that_uses_the_reconstruction_loads_with_its_decoder(tmp_path):
-    best = make_experiment(tmp_path / "recon", head_reconstruction=True)
+    best = make_experiment(tmp_path / "recon", head_reconstruction=True)  # the DNS default
     config = json.loads((tmp_path / "recon" / INFERENCE_CONFIG).read_text())
     assert config["head_reconstruction"] is True and config["visible_skip"] is True
     model = Enhancer.from_experiment(tmp_path / "recon").model
     assert model.use_reconstruction and model.encoder.visible_skip and same_weights(model, best)
-    (tmp_path / "old").mkdir()  # an older experiment: only hyperparams.yaml; the head's width tells
+    (tmp_path / "old").mkdir()  # an older experiment: only hyperparams.yaml, wrong here; the head's width tells
     shutil.copytree(tmp_path / "recon" / "save", tmp_path / "old" / "save")
     with open(FINETUNE) as fin:
-        (tmp_path / "old" / "hyperparams.yaml").write_text(resolve_references(fin, OVERRIDES).getvalue())
+        saved = resolve_references(fin, {**OVERRIDES, "head_reconstruction": False}).getvalue()
+    (tmp_path / "old" / "hyperparams.yaml").write_text(saved)
     assert Enhancer.from_experiment(tmp_path / "old").model.use_reconstruction
 
 
-def test_configs_written_before_the_reconstruction_option_load_without_it(experiment, tmp_path):
+def test_configs_written_before_the_reconstruction_option_load_without_it(tmp_path):
     old = tmp_path / "old"
-    shutil.copytree(experiment[0], old)
+    best = make_experiment(old, head_reconstruction=False, visible_skip=False)
     config = json.loads((old / INFERENCE_CONFIG).read_text())
     (old / INFERENCE_CONFIG).write_text(json.dumps({k: v for k, v in config.items()
                                                     if k not in ("head_reconstruction", "visible_skip")}))
     model = Enhancer.from_experiment(old).model
-    assert not model.use_reconstruction and same_weights(model, experiment[1])
+    assert not model.use_reconstruction and same_weights(model, best)
 
 
 def test_from_experiment_errors_name_the_folder_and_the_fix(experiment, tmp_path):
