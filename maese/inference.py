@@ -95,7 +95,8 @@ def shape_config(state):
     sizes = [name for name, p in MAE_PRESETS.items() if (p["embed_dim"], p["depth"]) == (embed_dim, depth)]
     if not sizes:
         raise ValueError(f"No MAE preset has {depth} blocks of width {embed_dim}; presets: {sorted(MAE_PRESETS)}.")
-    first, proj_dim, freq_bins = state["head.body.0.weight"], state["head.proj.weight"].shape[0], state["head.out.weight"].shape[0]
+    first = state["head.body.0.weight"]
+    proj_dim, freq_bins = state["head.proj.weight"].shape[0], state["head.out.weight"].shape[0]
     return {"model_size": sizes[0], "head_proj_dim": proj_dim, "head_hidden": first.shape[0],
             "head_kernel_size": first.shape[2], "freq_bins": freq_bins,
             "head_layers": sum(1 for key in state if key.startswith("head.body.") and key.endswith(".weight")),

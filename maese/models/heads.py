@@ -76,7 +76,7 @@ class ConvHead(nn.Module):
         nn.init.constant_(self.out.bias, init_bias)
 
     def forward(self, frames, spec):
-        """``frames [B, T, embed_dim]``, ``spec [B, T, spec_inputs * freq_bins]`` -> ``[B, T, freq_bins]`` (unbounded)."""
+        """``frames [B, T, embed_dim]``, ``spec [B, T, spec_inputs * freq_bins]`` -> ``[B, T, freq_bins]``."""
         x = torch.cat([self.proj(frames), spec], dim=-1).transpose(1, 2)
         return self.out(self.body(x)).transpose(1, 2)
 

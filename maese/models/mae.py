@@ -276,7 +276,7 @@ class SpectrogramMAE(nn.Module):
         return MAEOutput(reconstruction, patches_pred, mask, grid)
 
     def _decode(self, latent, ids_keep, grid, spec, mask):
-        """Decoder: encoder ``latent [B, N_visible, D]`` -> (reconstruction ``[B, T, F]``, patches ``[B, N, pt * pf]``)."""
+        """Decoder: ``latent [B, N_visible, D]`` -> (reconstruction ``[B, T, F]``, patches ``[B, N, pt * pf]``)."""
         batch, n = spec.shape[0], grid[0] * grid[1]
         visible = self.decoder_embed(latent)
         x = self.mask_token.to(visible.dtype).expand(batch, n, -1)
