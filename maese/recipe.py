@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import speechbrain as sb
+import torch
 import yaml
 from speechbrain.utils.distributed import run_on_main
 
@@ -165,3 +166,15 @@ def main(argv, tasks):
     run_on_main(save_entry_point, args=[hparams["output_folder"]])
     prepare(hparams)
     run_task(hparams, run_opts)
+    end_distributed()
+
+
+def end_distributed():
+    """Under DDP, wait for every process, then destroy the process group (a no-op in one process).
+
+    A process that exits with its gloo group still alive can abort at exit ("terminate called without an
+    active exception") while the others finish, which fails the whole torchrun.
+    """
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()

@@ -91,3 +91,10 @@ def test_train_pairs_must_be_on_the_fly_or_fixed():
 def test_training_on_a_corpus_pairs_needs_train_pairs_fixed():
     with pytest.raises(HparamError, match="hparam train_pairs: got 'on_the_fly', expected 'fixed'"):
         recipe.finetune_on_pairs({"train_pairs": "on_the_fly"}, {}, {})
+
+
+def test_end_distributed_waits_and_destroys_the_process_group(tmp_path):
+    recipe.end_distributed()  # one process, no group: nothing to do
+    torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    recipe.end_distributed()
+    assert not torch.distributed.is_initialized()
