@@ -96,11 +96,9 @@ def shape_config(state):
     if not sizes:
         raise ValueError(f"No MAE preset has {depth} blocks of width {embed_dim}; presets: {sorted(MAE_PRESETS)}.")
     first = state["head.body.0.weight"]
-    proj_dim, freq_bins = state["head.proj.weight"].shape[0], state["head.out.weight"].shape[0]
-    return {"model_size": sizes[0], "head_proj_dim": proj_dim, "head_hidden": first.shape[0],
-            "head_kernel_size": first.shape[2], "freq_bins": freq_bins,
-            "head_layers": sum(1 for key in state if key.startswith("head.body.") and key.endswith(".weight")),
-            "head_reconstruction": first.shape[1] == proj_dim + 2 * freq_bins}
+    return {"model_size": sizes[0], "head_proj_dim": state["head.proj.weight"].shape[0], "head_hidden": first.shape[0],
+            "head_kernel_size": first.shape[2], "freq_bins": state["head.out.weight"].shape[0],
+            "head_layers": sum(1 for key in state if key.startswith("head.body.") and key.endswith(".weight"))}
 
 
 def experiment_config(experiment, state):

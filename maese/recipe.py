@@ -17,7 +17,7 @@ from pathlib import Path
 import speechbrain as sb
 import torch
 import yaml
-from speechbrain.utils.distributed import run_on_main
+from speechbrain.utils.distributed import ddp_barrier, is_distributed_initialized, run_on_main
 
 from maese.brains.finetune import EnhanceFinetuneBrain, paired_dataset
 from maese.enhance import enhance_folder
@@ -175,6 +175,6 @@ def end_distributed():
     A process that exits with its gloo group still alive can abort at exit ("terminate called without an
     active exception") while the others finish, which fails the whole torchrun.
     """
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.barrier()
+    if is_distributed_initialized():
+        ddp_barrier()
         torch.distributed.destroy_process_group()

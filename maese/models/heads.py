@@ -239,7 +239,8 @@ def load_pretrained_encoder(model, pretrain_save_folder):
         missing, _ = model.encoder.load_state_dict(state, strict=False)
     except RuntimeError as err:
         raise ValueError(
-            f"{path} does not fit the model (model_size and patch size must match the pre-training): {err}"
+            f"{path} does not fit the model (model_size and patch size must match the pre-training, and its decoder "
+            f"too with head_reconstruction): {err}"
         ) from err
     missing = [k for k in missing if k.startswith(keys)]
     if missing:

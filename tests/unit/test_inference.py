@@ -87,12 +87,6 @@ def test_a_model_that_uses_the_reconstruction_loads_with_its_decoder(tmp_path):
     assert config["head_reconstruction"] is True and config["visible_skip"] is True
     model = Enhancer.from_experiment(tmp_path / "recon").model
     assert model.use_reconstruction and model.encoder.visible_skip and same_weights(model, best)
-    (tmp_path / "old").mkdir()  # an older experiment: only hyperparams.yaml, wrong here; the head's width tells
-    shutil.copytree(tmp_path / "recon" / "save", tmp_path / "old" / "save")
-    with open(FINETUNE) as fin:
-        saved = resolve_references(fin, {**OVERRIDES, "head_reconstruction": False}).getvalue()
-    (tmp_path / "old" / "hyperparams.yaml").write_text(saved)
-    assert Enhancer.from_experiment(tmp_path / "old").model.use_reconstruction
 
 
 def test_configs_written_before_the_reconstruction_option_load_without_it(tmp_path):

@@ -93,8 +93,11 @@ def test_training_on_a_corpus_pairs_needs_train_pairs_fixed():
         recipe.finetune_on_pairs({"train_pairs": "on_the_fly"}, {}, {})
 
 
-def test_end_distributed_waits_and_destroys_the_process_group(tmp_path):
+def test_end_distributed_waits_and_destroys_the_process_group(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(recipe, "ddp_barrier", lambda: calls.append(torch.distributed.is_initialized()))
     recipe.end_distributed()  # one process, no group: nothing to do
+    assert calls == []
     torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
     recipe.end_distributed()
-    assert not torch.distributed.is_initialized()
+    assert calls == [True] and not torch.distributed.is_initialized()  # the barrier came before the destroy
