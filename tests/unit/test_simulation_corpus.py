@@ -1,5 +1,6 @@
 """maese.simulation.corpus: the embedded corpus, built once at size tiny and checked file by file."""
 
+import dataclasses
 import errno
 import hashlib
 import re
@@ -196,3 +197,23 @@ def test_an_unknown_size_or_a_bad_seed_is_refused(tmp_path):
     with pytest.raises(ValueError, match="non-negative integer"):
         build_corpus(tmp_path / "x", "tiny", seed=-1)
     assert not (tmp_path / "x").exists()
+
+
+def test_test_sets_have_their_own_count_and_more_test_pairs_extend_the_same_sets(tiny, tmp_path, monkeypatch):
+    small = SIZES["small"]
+    counts = {stage.folder: small.count(stage) for stage in STAGES}
+    assert counts["valid_set/denoise"] == small.pairs and counts["test_set/ood/dereverb"] == small.test_pairs
+    assert small.test_pairs > small.pairs
+    # Items draw from default_rng([seed, stage, index]): 5 test pairs are tiny's 3, then 2 new ones.
+    monkeypatch.setitem(SIZES, "tiny", dataclasses.replace(SIZES["tiny"], test_pairs=5))
+    build_corpus(tmp_path / "more", "tiny", seed=0, jobs=1)
+    new_files = 0
+    for stage in STAGES:
+        old, more = (load_corpus_manifest(root, stage.manifest) for root in (tiny, tmp_path / "more"))
+        assert len(more) == (5 if stage.folder.startswith("test_set/") else len(old)), stage.folder
+        new_files += sum(len([k for k in entry if k.endswith("wav")]) for uid, entry in more.items() if uid not in old)
+    before, after = tree(tiny), tree(tmp_path / "more")
+    shared = [path for path in before if path.endswith(".wav")]
+    assert shared and all(after[path] == before[path] for path in shared)
+    assert new_files == 4 * 2 * 2 + 2 * 2  # 4 test sets of 2 new pairs (2 wavs each), and the dereverb pairs' RIRs
+    assert len([p for p in after if p.endswith(".wav")]) == len(shared) + new_files
