@@ -241,8 +241,15 @@ task_input() { if [ "$1" = denoise ]; then echo noisy; else echo reverb; fi; }
 task_baselines() { if [ "$1" = denoise ]; then echo spectral_gating wiener; else echo wpe; fi; }
 classical_dir() { echo "${results}/classical/$1_$2"; }
 
+# classical_fresh SPLIT TASK: its classical scores are there, with $metrics, and newer than the test set's clean/
+classical_fresh() {
+  local out; out=$(classical_dir "$1" "$2")
+  scored_with_metrics "$out" && [ "$out/results.md" -nt "$(test_folder "$1" "$2")/clean" ]
+}
+
 # classical_scores: the unprocessed input and the classical methods of each test set, scored once per results
-# folder into classical/<split>_<task>/ (again if --metrics changed); stage 6 puts their rows in its tables.
+# folder into classical/<split>_<task>/ (again if --metrics changed, or if the test set's clean/ folder changed
+# since, e.g. a rebuilt corpus); stage 6 puts their rows in its tables.
 # They do not need the models: with --jobs > 1 they run while the pre-training finishes.
 classical_scores() {
   local task split out overwrite
@@ -250,8 +257,10 @@ classical_scores() {
     for split in $(test_splits "$task"); do
       out=$(classical_dir "$split" "$task"); overwrite=()
       if [ -f "$out/results.md" ]; then
-        scored_with_metrics "$out" && continue
-        echo "  $out/results.md was scored with other metrics; scored again"; overwrite=(--overwrite)
+        classical_fresh "$split" "$task" && continue
+        if ! scored_with_metrics "$out"; then echo "  $out/results.md was scored with other metrics; scored again"
+        else echo "  $out/results.md is older than its test set; scored again"; fi
+        overwrite=(--overwrite)
       fi
       # shellcheck disable=SC2046
       spawn "$out/run.log" "$python" evaluate.py --ref "$(test_folder "$split" "$task")/clean" \
@@ -262,8 +271,8 @@ classical_scores() {
 }
 
 # score_models TASK FRACTION: mae and scratch of TASK on each test set, in tables with the classical rows (a test
-# set whose classical scores are not there yet is left to stage 6); a table newer than both models and scored with
-# these metrics is kept.
+# set whose classical scores are not there yet, or stale, is left to stage 6); a table newer than both models and
+# its classical scores, and scored with these metrics, is kept.
 score_models() {
   local task=$1 f=$2 mae scratch what split out overwrite classical system
   mae=${results}/finetune_${task}$(suffix "$f")
@@ -276,12 +285,14 @@ score_models() {
         "not scored"
       continue
     fi
-    scored_with_metrics "$(classical_dir "$split" "$task")" || continue
+    classical_fresh "$split" "$task" || continue
     out=$(eval_dir "$f")/${split}_${task}
     overwrite=()
     if [ -f "$out/results.md" ]; then
       if ! [ "$out/results.md" -nt "$mae/.done" ] || ! [ "$out/results.md" -nt "$scratch/.done" ]; then
         echo "  $out/results.md is older than its models; scored again"
+      elif ! [ "$out/results.md" -nt "$(classical_dir "$split" "$task")/results.md" ]; then
+        echo "  $out/results.md is older than its classical scores; scored again"
       elif ! scored_with_metrics "$out"; then
         echo "  $out/results.md was scored with other metrics; scored again"
       else

@@ -331,6 +331,29 @@ def test_scores_are_redone_when_their_model_is_retrained_or_the_metrics_change(f
                                                                  "--stage", "6", check=False)[1].stdout
 
 
+def test_scores_are_redone_when_the_test_set_changed(fake, tmp_path):
+    base, corpus = tmp_path / "r", tmp_path / "corpus"
+    for split in SPLITS:
+        for task in TASK_INPUT:
+            (corpus / "test_set" / split / task / "clean").mkdir(parents=True)
+    fake("run.sh", "--size", "tiny", "--results", base, "--corpus_folder", corpus)
+    stage6 = ("run.sh", "--size", "tiny", "--results", base, "--corpus_folder", corpus, "--stage", "6")
+    assert [c[0] for c in fake(*stage6)] == ["report.py"]  # all scored and fresh
+    now = time.time()
+    ages = {**{p: 300 for p in corpus.rglob("*")}, **{p: 200 for p in base.rglob("*")},
+            **{p: 100 for p in (base / "eval").rglob("*")}}  # test sets, models and classical scores, tables
+    for path, age in ages.items():
+        os.utime(path, (now - age, now - age))
+    os.utime(corpus / "test_set" / "ood" / "denoise" / "clean", (now - 50, now - 50))  # then a rebuilt corpus
+    calls, proc = fake(*stage6, check=False)
+    assert proc.returncode == 0, proc.stderr
+    redone = [value(c, "--out") for c in calls if c[0] == "evaluate.py"]
+    assert redone == [f"{base}/classical/ood_denoise", f"{base}/eval/ood_denoise"]  # the table's rows, then it
+    assert all("--overwrite" in c for c in calls if c[0] == "evaluate.py")
+    assert f"{base}/classical/ood_denoise/results.md is older than its test set; scored again" in proc.stdout
+    assert f"{base}/eval/ood_denoise/results.md is older than its classical scores; scored again" in proc.stdout
+
+
 def job_spans(times_log):
     """{output folder name: (start, end)} of the stand-in calls that had one (FAKE_SLEEP)."""
     spans = {}
