@@ -51,9 +51,9 @@ print(len(diffs), 'files; largest sample difference', max(diffs))
 assert diffs and max(diffs) < 1e-3, 'the device and the CPU enhance differently'" \
   "$work/enhanced_${device/:/}" "$work/enhanced_cpu"
 cat "$work/4_enhance_compare.log"
-check 5 bench_pretrain "$python" tools/bench_pretrain.py --sizes tiny small paper --device "$device" --batch 64 \
+check 5 bench_pretrain_b64 "$python" tools/bench_pretrain.py --sizes tiny small paper --device "$device" --batch 64 \
   --seconds 4 --steps 5
-"$python" tools/bench_pretrain.py --sizes paper --device "$device" --batch 128 --seconds 4 --steps 5 \
-  >> "$work/5_bench_pretrain.log" 2>&1
-grep -h "^|" "$work/5_bench_pretrain.log"
+check 5 bench_pretrain_b128 "$python" tools/bench_pretrain.py --sizes paper --device "$device" --batch 128 \
+  --seconds 4 --steps 5
+grep -h -E "^(device|\|)" "$work"/5_bench_pretrain_b*.log
 echo "check_gpu.sh: all checks passed on $device; logs in $work"
