@@ -9,6 +9,7 @@ A stage file may be thin: ``base: <file>`` (a path relative to it) plus plain va
 the base file's (command-line overrides win over both).
 """
 
+import gc
 import logging
 import shutil
 import sys
@@ -166,15 +167,20 @@ def main(argv, tasks):
     run_on_main(save_entry_point, args=[hparams["output_folder"]])
     prepare(hparams)
     run_task(hparams, run_opts)
-    end_distributed()
+    end_distributed(hparams)
 
 
-def end_distributed():
-    """Under DDP, wait for every process, then destroy the process group (a no-op in one process).
+def end_distributed(hparams):
+    """Under DDP, release the run's objects, wait for every process, then destroy the process group (a no-op in
+    one process).
 
-    A process that exits with its gloo group still alive can abort at exit ("terminate called without an
-    active exception") while the others finish, which fails the whole torchrun.
+    The checkpointer in ``hparams`` holds the Brain, whose DDP-wrapped modules hold the process group: left
+    alive, they would be destroyed during interpreter shutdown, after the group, and a gloo process can abort
+    there ("terminate called without an active exception") while the others finish, failing the whole torchrun.
+    So ``hparams`` is emptied and its reference cycles collected first.
     """
     if is_distributed_initialized():
+        hparams.clear()
+        gc.collect()
         ddp_barrier()
         torch.distributed.destroy_process_group()

@@ -1,6 +1,8 @@
 """maese.recipe: thin stage files, task dispatch and its errors, split enhancement, the fixed-pairs option."""
 
 import logging
+import types
+import weakref
 
 import pytest
 import torch
@@ -93,11 +95,22 @@ def test_training_on_a_corpus_pairs_needs_train_pairs_fixed():
         recipe.finetune_on_pairs({"train_pairs": "on_the_fly"}, {}, {})
 
 
-def test_end_distributed_waits_and_destroys_the_process_group(tmp_path, monkeypatch):
+def test_end_distributed_releases_the_run_then_waits_and_destroys_the_process_group(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(recipe, "ddp_barrier", lambda: calls.append(torch.distributed.is_initialized()))
-    recipe.end_distributed()  # one process, no group: nothing to do
+    monkeypatch.setattr(recipe, "ddp_barrier", lambda: calls.append(("barrier", ddp_alive())))
+    destroy = torch.distributed.destroy_process_group
+    monkeypatch.setattr(torch.distributed, "destroy_process_group", lambda: (calls.append(("destroy", ddp_alive())),
+                                                                             destroy()))
+    recipe.end_distributed({"kept": 1})  # one process, no group: nothing to do
     assert calls == []
     torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
-    recipe.end_distributed()
-    assert calls == [True] and not torch.distributed.is_initialized()  # the barrier came before the destroy
+    brain = types.SimpleNamespace(modules={"model": torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))})
+    checkpointer = types.SimpleNamespace(recoverables={"brain": brain})
+    brain.checkpointer = checkpointer  # a cycle, as sb.Brain and its Checkpointer make
+    ddp_alive = weakref.ref(brain.modules["model"])
+    hparams = {"checkpointer": checkpointer}
+    del brain, checkpointer
+    recipe.end_distributed(hparams)
+    # the DDP module (which holds the group) was gone before the barrier, the barrier came before the destroy
+    assert calls == [("barrier", None), ("destroy", None)] and hparams == {}
+    assert not torch.distributed.is_initialized()
