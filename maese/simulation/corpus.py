@@ -58,7 +58,7 @@ class CorpusSize:
         counts = {"clean": self.clean_utterances, "noise": self.noise_files, "rir": self.rooms}
         if stage.kind in counts:
             return counts[stage.kind]
-        return self.test_pairs if stage.folder.startswith("test_set/") else self.pairs
+        return self.test_pairs if stage.is_test else self.pairs
 
 
 SIZES = {

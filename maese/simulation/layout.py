@@ -55,6 +55,11 @@ class Stage:
         return files
 
     @property
+    def is_test(self):
+        """True for the test sets (``test_set/...``), which have their own item count."""
+        return self.folder.startswith("test_set/")
+
+    @property
     def manifest(self):
         """Path of the stage's manifest inside the corpus."""
         names = {"clean": "clean.json", "noise": "noise.json", "rir": "impulse_responses.json"}

@@ -101,8 +101,9 @@ def test_end_distributed_releases_the_run_then_waits_and_destroys_the_process_gr
     destroy = torch.distributed.destroy_process_group
     monkeypatch.setattr(torch.distributed, "destroy_process_group", lambda: (calls.append(("destroy", ddp_alive())),
                                                                              destroy()))
-    recipe.end_distributed({"kept": 1})  # one process, no group: nothing to do
-    assert calls == []
+    kept = {"kept": 1}
+    recipe.end_distributed(kept)  # one process, no group: nothing to do
+    assert calls == [] and kept == {"kept": 1}
     torch.distributed.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
     brain = types.SimpleNamespace(modules={"model": torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))})
     checkpointer = types.SimpleNamespace(recoverables={"brain": brain})

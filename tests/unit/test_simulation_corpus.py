@@ -201,6 +201,8 @@ def test_an_unknown_size_or_a_bad_seed_is_refused(tmp_path):
 
 def test_test_sets_have_their_own_count_and_more_test_pairs_extend_the_same_sets(tiny, tmp_path, monkeypatch):
     small = SIZES["small"]
+    assert [stage.folder for stage in STAGES if stage.is_test] == [
+        "test_set/indomain/denoise", "test_set/indomain/dereverb", "test_set/ood/denoise", "test_set/ood/dereverb"]
     counts = {stage.folder: small.count(stage) for stage in STAGES}
     assert counts["valid_set/denoise"] == small.pairs and counts["test_set/ood/dereverb"] == small.test_pairs
     assert small.test_pairs > small.pairs
@@ -210,7 +212,7 @@ def test_test_sets_have_their_own_count_and_more_test_pairs_extend_the_same_sets
     new_files = 0
     for stage in STAGES:
         old, more = (load_corpus_manifest(root, stage.manifest) for root in (tiny, tmp_path / "more"))
-        assert len(more) == (5 if stage.folder.startswith("test_set/") else len(old)), stage.folder
+        assert len(more) == (5 if stage.is_test else len(old)), stage.folder
         new_files += sum(len([k for k in entry if k.endswith("wav")]) for uid, entry in more.items() if uid not in old)
     before, after = tree(tiny), tree(tmp_path / "more")
     shared = [path for path in before if path.endswith(".wav")]
