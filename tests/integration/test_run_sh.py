@@ -373,6 +373,7 @@ def test_jobs_run_side_by_side_and_a_failed_one_stops_the_run_naming_its_log(fak
     classical = [f"classical/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
     models = [f"eval/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
     assert sorted(n for n in spans if "/" not in n) == trainings
+    assert sorted(n for n in spans if n.startswith(("classical/", "eval/"))) == classical + models  # all scored
     pretrain_end = spans["pretrain"][1]
     # what does not need the pre-training runs beside it: the scratch baselines, then the classical scores
     assert all(spans[n][1] <= pretrain_end for n in ("scratch_denoise", "scratch_dereverb", *classical))
