@@ -3,6 +3,7 @@
 import hashlib
 import json
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -192,12 +193,13 @@ def resample_to_cache(files, root, cache_root, sample_rate, what="audio"):
     -------
     (list of Path to use, int number of files resampled now)
     """
-    root, cache_root = Path(root).resolve(), Path(cache_root).resolve()
-    if cache_root == root or root in cache_root.parents:
+    real_root, real_cache = Path(root).resolve(), Path(cache_root).resolve()
+    if real_cache == real_root or real_root in real_cache.parents:
         raise PreparationError(f"The resampling cache {cache_root} must not be inside the data folder {root}.")
+    root, cache_root = Path(os.path.abspath(root)), Path(os.path.abspath(cache_root))  # links stay links
     out, problems, resampled = [], [], 0
     for path in tqdm(files, desc=f"checking/resampling {what}", disable=len(files) < 100):
-        path = Path(path).resolve()
+        path = Path(os.path.abspath(path))
         target = cached_path(path, root, cache_root)
         if target.is_file():
             out.append(target)

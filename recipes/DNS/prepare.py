@@ -28,6 +28,7 @@ Its synthetic test sets (:func:`prepare_test_sets`) become ``test_synthetic_<nam
 
 import logging
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +133,7 @@ def dns_part(data_folder, part, save_folder, sample_rate):
     files = rir_files_of(folder) if part == "impulse_responses" else audio_files(folder, DNS_FOLDERS[part])
     cache = Path(save_folder) / CACHE / part
     files, _ = resample_to_cache(files, folder, cache, sample_rate, what=DNS_FOLDERS[part])
-    return files, [folder.resolve(), cache.resolve()]
+    return files, [Path(os.path.abspath(folder)), Path(os.path.abspath(cache))]  # as resample_to_cache names them
 
 
 def prepare_test_sets(save_folder, data_folder, sample_rate=16000):
