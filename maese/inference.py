@@ -42,6 +42,8 @@ from maese.models.mae import MAE_PRESETS, SpectrogramMAE
 logger = logging.getLogger(__name__)
 
 INFERENCE_CONFIG = "inference.json"
+PACKAGED_WEIGHTS = "model.ckpt"  # a packaged model: <folder>/inference.json beside <folder>/model.ckpt
+DEFAULT_MODEL = Path(__file__).parent / "pretrained" / "denoise"  # the model maese ships (maese/pretrained/)
 CONFIG_KEYS = ("sample_rate", "n_fft", "hop_length", "freq_bins", "compression_name", "model_size", "patch_time",
                "patch_freq", "head_target", "mask_max", "head_proj_dim", "head_hidden", "head_kernel_size",
                "head_layers", "head_reconstruction", "visible_skip")
@@ -73,7 +75,11 @@ def build_model(config):
 
 
 def find_best_checkpoint(experiment):
-    """``model.ckpt`` of the checkpoint with the lowest valid ``loss`` in ``experiment/save``."""
+    """``model.ckpt`` of the checkpoint with the lowest valid ``loss`` in ``experiment/save``, or the weights of a
+    packaged model (``experiment/model.ckpt`` beside its ``inference.json``, as in ``maese/pretrained/``)."""
+    packaged = Path(experiment) / PACKAGED_WEIGHTS
+    if packaged.is_file() and (Path(experiment) / INFERENCE_CONFIG).is_file():
+        return packaged
     return best_model_file(
         Path(experiment) / "save",
         f"{experiment}: no fine-tuning checkpoint (expected save/CKPT*/model.ckpt with a valid loss). "
@@ -204,10 +210,11 @@ class Enhancer:
 
     @classmethod
     def from_experiment(cls, experiment, **kwargs):
-        """The best checkpoint (lowest valid loss) of a fine-tuning experiment folder (``output_folder``).
+        """The best checkpoint (lowest valid loss) of a fine-tuning experiment folder (``output_folder``), or a
+        packaged model's folder (``inference.json`` and ``model.ckpt``).
 
         The folder may have been moved: only ``inference.json`` (or ``hyperparams.yaml``) and
-        ``save/CKPT*/model.ckpt`` are read. ``kwargs`` go to the constructor.
+        ``save/CKPT*/model.ckpt`` (or ``model.ckpt``) are read. ``kwargs`` go to the constructor.
         """
         path = find_best_checkpoint(experiment)
         state = torch.load(path, map_location="cpu")
@@ -219,6 +226,15 @@ class Enhancer:
             raise ValueError(f"{path} does not fit the model config of {experiment} ({err}).") from err
         logger.info("Enhancer: %s (%s, %s head)", path, config["model_size"], config["head_target"])
         return cls(model, config["sample_rate"], **kwargs)
+
+    @classmethod
+    def default(cls, **kwargs):
+        """The denoiser maese ships in ``maese/pretrained/denoise/`` (its ``MODEL_CARD.md`` says how it was trained
+        and on what data). ``kwargs`` go to the constructor."""
+        if not (DEFAULT_MODEL / PACKAGED_WEIGHTS).is_file():
+            raise FileNotFoundError(f"{DEFAULT_MODEL}: the packaged default model is missing from this installation "
+                                    "(reinstall maese, or give a model folder: --model DIR).")
+        return cls.from_experiment(DEFAULT_MODEL, **kwargs)
 
     def chunking(self, rate):
         """(chunk, hop) in samples at ``rate``; hop a multiple of a patch column where the rates allow."""

@@ -1,5 +1,6 @@
-"""maese-enhance: enhance audio files with a fine-tuned model.
+"""maese-enhance: enhance audio files with a fine-tuned model (default: the denoiser maese ships).
 
+    maese-enhance noisy.wav -o enhanced/                      # the packaged default (maese/pretrained/denoise)
     maese-enhance noisy.wav -o enhanced/ --model recipes/DNS/results/denoise/pretrained_small_p0.1/1234
     maese-enhance recordings/ 'more/**/*.flac' -r -o enhanced/ --model EXP --downmix --threads 2
 
@@ -14,6 +15,7 @@ exit status is 1 if anything failed (2 if the model cannot be loaded).
 import argparse
 import glob
 import sys
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -21,7 +23,7 @@ from tqdm import tqdm
 
 from maese.audio import AUDIO_EXTENSIONS
 from maese.dataio import list_audio_files
-from maese.inference import Enhancer
+from maese.inference import DEFAULT_MODEL, Enhancer
 
 
 def _audio_in(folder, recursive):
@@ -87,8 +89,9 @@ def build_parser():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("inputs", nargs="+", metavar="IN", help="audio files, folders or quoted glob patterns")
     parser.add_argument("-o", "--out-dir", type=Path, required=True, help="folder of the enhanced files")
-    parser.add_argument("--model", type=Path, required=True,
-                        help="fine-tuning experiment folder (holds save/CKPT* and inference.json or hyperparams.yaml)")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL,
+                        help="fine-tuning experiment folder (holds save/CKPT* and inference.json or hyperparams.yaml) "
+                             "or a packaged model's folder (default: the denoiser maese ships, maese/pretrained/denoise)")
     parser.add_argument("-r", "--recursive", action="store_true", help="also enhance the sub-folders of folders")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--downmix", action="store_true", help="average the channels (mono output)")
@@ -105,9 +108,9 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
-        enhancer = Enhancer.from_experiment(args.model, chunk_seconds=args.chunk_seconds,
-                                            overlap_seconds=args.overlap_seconds, downmix=args.downmix,
-                                            device=args.device)
+        load = Enhancer.default if args.model == DEFAULT_MODEL else partial(Enhancer.from_experiment, args.model)
+        enhancer = load(chunk_seconds=args.chunk_seconds, overlap_seconds=args.overlap_seconds, downmix=args.downmix,
+                        device=args.device)
     except (OSError, ValueError, RuntimeError) as err:
         print(f"maese-enhance: cannot load the model from {args.model}: {err}", file=sys.stderr)
         return 2

@@ -131,3 +131,15 @@ def test_a_bad_model_folder_exits_with_2_before_any_work(tmp_path, capsys):
     assert main([str(tmp_path / "a.wav"), "-o", str(tmp_path / "out"), "--model", str(tmp_path)]) == 2
     assert f"cannot load the model from {tmp_path}: {tmp_path}: no fine-tuning checkpoint" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_without_model_the_packaged_default_is_used_or_named_as_missing(tmp_path, capsys, monkeypatch):
+    from maese import inference
+    from maese.cli import enhance
+
+    sf.write(tmp_path / "a.wav", tone(0.5, RATE), RATE)
+    for module in (inference, enhance):
+        monkeypatch.setattr(module, "DEFAULT_MODEL", tmp_path / "pretrained" / "denoise")
+    assert main([str(tmp_path / "a.wav"), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot load the model from {tmp_path}/pretrained/denoise" in err and "packaged default model" in err

@@ -234,3 +234,16 @@ def test_enhance_file_failures_name_the_file_and_leave_no_output(enhancer, tmp_p
         with pytest.raises(AudioError, match=message):
             enhancer.enhance_file(tmp_path / name, tmp_path / "out" / name)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+
+def test_the_default_model_loads_from_the_package_folder_or_says_it_is_missing(experiment, tmp_path, monkeypatch):
+    packaged = tmp_path / "pretrained" / "denoise"
+    monkeypatch.setattr(inference, "DEFAULT_MODEL", packaged)
+    with pytest.raises(FileNotFoundError, match="the packaged default model is missing.*--model DIR"):
+        Enhancer.default()
+    packaged.mkdir(parents=True)
+    shutil.copy(experiment[0] / INFERENCE_CONFIG, packaged / INFERENCE_CONFIG)
+    torch.save(experiment[1], packaged / inference.PACKAGED_WEIGHTS)
+    enhancer = Enhancer.default(chunk_seconds=2.0, overlap_seconds=0.5)
+    assert same_weights(enhancer.model, experiment[1]) and enhancer.chunk_seconds == 2.0
