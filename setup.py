@@ -22,8 +22,10 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["maese", "maese.*"]),
+    package_data={"maese": ["pretrained/*/*"]},  # the shipped default model
     install_requires=requirements("requirements.txt"),
-    extras_require={"dnsmos": requirements("requirements-dnsmos.txt")},
+    extras_require={"dnsmos": requirements("requirements-dnsmos.txt"),
+                    "peers": requirements("requirements-peers.txt")},
     entry_points={"console_scripts": [
         "maese-enhance = maese.cli.enhance:main",
         "maese-score = maese.cli.score:main",

@@ -1,7 +1,8 @@
 """Classical enhancers to score beside the model: spectral gating, a Wiener filter, WPE.
 
 Each takes a 1-D float waveform ``[time]`` at 16 kHz and returns a float32 numpy array of the
-same length. :func:`enhance_folder` runs one of them over a folder of wav files.
+same length. :data:`BASELINES` holds them and the peer enhancers of :mod:`maese.peers` (RNNoise,
+DeepFilterNet3); :func:`enhance_folder` runs one of them over a folder of wav files.
 """
 
 from pathlib import Path
@@ -14,6 +15,7 @@ from scipy.signal import lfilter
 from maese.audio import load_audio, save_audio
 from maese.dataio import list_audio_files
 from maese.features import STFT
+from maese.peers import PEERS
 
 SAMPLE_RATE = 16000
 # Minimum-statistics bias: mean noise power / mean of the tracked minimum, measured on white
@@ -97,7 +99,7 @@ def wpe(wav, sample_rate=SAMPLE_RATE, taps=10, delay=3, iterations=3):
     return stft.inverse(torch.from_numpy(np.ascontiguousarray(out)).to(torch.complex64), wav.numel()).numpy()
 
 
-BASELINES = {"spectral_gating": spectral_gating, "wiener": wiener_filter, "wpe": wpe}
+BASELINES = {"spectral_gating": spectral_gating, "wiener": wiener_filter, "wpe": wpe, **PEERS}
 
 
 def enhance_folder(method, in_dir, out_dir, sample_rate=SAMPLE_RATE, overwrite=False):

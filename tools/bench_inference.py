@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Inference speed and memory: real-time factor per model size and thread count, beside the classical
-baselines, and peak resident memory of ``Enhancer.enhance_file`` against the input length.
+baselines and the peer enhancers (RNNoise, DeepFilterNet3: single-threaded C libraries at 48 kHz, the
+resampling included), and peak resident memory of ``Enhancer.enhance_file`` against the input length.
 
 Models are randomly initialised (speed and memory do not depend on the weights), with each size's
 fine-tuning settings (recipes/DNS/hparams/finetune.yaml and sizes/). RTF = processing seconds per second
@@ -25,10 +26,12 @@ import torch
 from maese.baselines import spectral_gating, wiener_filter
 from maese.hparams import load_recipe_hparams
 from maese.inference import Enhancer
+from maese.peers import deepfilternet3, rnnoise
 
 RATE = 16000
 FINETUNE = Path(__file__).resolve().parents[1] / "recipes" / "DNS" / "hparams" / "finetune.yaml"
-BASELINES = {"spectral gating": spectral_gating, "wiener": wiener_filter}
+BASELINES = {"spectral gating": spectral_gating, "wiener": wiener_filter}  # the models' ratios are to these
+PEERS = {"rnnoise": rnnoise, "deepfilternet3": deepfilternet3}
 
 
 def random_model(size, folder):
@@ -60,7 +63,7 @@ def speed_table(sizes, threads, seconds, chunk, overlap):
         models = {size: random_model(size, Path(tmp) / size) for size in sizes}
         for n in threads:
             torch.set_num_threads(n)
-            for name, method in BASELINES.items():
+            for name, method in {**BASELINES, **PEERS}.items():
                 results[name, n] = rtf(lambda x, m=method: m(x, RATE), wav)
             for size, model in models.items():
                 enhancer = Enhancer(model, RATE, chunk, overlap)
@@ -68,7 +71,7 @@ def speed_table(sizes, threads, seconds, chunk, overlap):
     head = " | ".join(f"RTF {n} thr | x gating | x wiener" for n in threads)
     lines = [f"Speed on a {seconds:g}-s clip (chunks {chunk:g} s, overlap {overlap:g} s):", "",
              f"| method | {head} |", "|---|" + "---|---|---|" * len(threads)]
-    for name in [*BASELINES, *sizes]:
+    for name in [*BASELINES, *PEERS, *sizes]:
         cells = []
         for n in threads:
             ratios = [f"{results[name, n] / results[b, n]:.2f}" for b in BASELINES]

@@ -143,7 +143,7 @@ def add_arguments(parser, where=None):
                         help="results folder: <system>.csv and results.md (default: ./scores)")
     parser.add_argument("--noisy", type=Path, help="unprocessed input folder, scored as 'unprocessed'")
     parser.add_argument("--baselines", nargs="*", default=None, choices=sorted(BASELINES),
-                        help="classical methods run on --noisy")
+                        help="classical methods and peer enhancers (maese/peers.py) run on --noisy")
     parser.add_argument("--scored", type=_name_dir, nargs="+", default=[], metavar="NAME=CSV",
                         help="systems scored before on this test set (their <system>.csv), put in the table as is")
     parser.add_argument("--name", help="test-set name for the table (default: the --ref folder)")
@@ -175,7 +175,7 @@ def run(prog, function, *args):
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         text = function(*args)
-    except (OSError, ValueError) as err:  # ScoringError, AudioError and FileExistsError included
+    except (OSError, ValueError, ImportError) as err:  # ScoringError, AudioError, FileExistsError, a missing package
         sys.exit(f"{prog}: error: {err}")
     print(text)
 

@@ -54,13 +54,20 @@ train_once() {
 }
 
 # score_once <out folder> <model folder>... -- maese-score ARGS...: scores into <out> with --metrics $metrics,
-# unless its results.md is newer than every model folder's .done and was scored with $metrics (else: scored again,
-# --overwrite).
+# unless its results.md is newer than every model folder's .done, was scored with $metrics and holds the CSV of each
+# of its --baselines (else: scored again, --overwrite).
 score_once() {
-  local out=$1 overwrite=() fresh=1; shift
+  local out=$1 overwrite=() fresh=1 key= arg missing=(); shift
   while [ "$1" != -- ]; do [ "${out}/results.md" -nt "$1/.done" ] || fresh=0; shift; done; shift
+  for arg in "$@"; do  # a baseline added since (a results folder scored before it existed) has no CSV
+    case "$arg" in
+      --*) key=$arg ;;
+      *) [ "$key" != --baselines ] || [ -f "${out}/${arg}.csv" ] || missing+=("$arg") ;;
+    esac
+  done
   if [ -f "${out}/results.md" ]; then
     if [ $fresh = 0 ]; then echo "  ${out}/results.md is older than its models; scored again"
+    elif [ ${#missing[@]} -gt 0 ]; then echo "  ${out} has no scores of ${missing[*]} (new baselines); scored again"
     elif ! scored_with_metrics "$out"; then echo "  ${out}/results.md was scored with other metrics; scored again"
     else echo "  ${out}/results.md exists; skipped"; return; fi
     overwrite=(--overwrite)

@@ -22,7 +22,8 @@ from maese.metrics import METRICS
 TEST_SETS = {
     "indomain/denoise": "noisy", "indomain/dereverb": "reverb", "ood/denoise": "noisy", "ood/dereverb": "reverb",
 }
-DEFAULT_BASELINES = {"denoise": ("spectral_gating", "wiener"), "dereverb": ("wpe",)}
+PEERS = ("rnnoise", "deepfilternet3")  # maese/peers.py, for both tasks
+DEFAULT_BASELINES = {"denoise": ("spectral_gating", "wiener", *PEERS), "dereverb": ("wpe", *PEERS)}
 
 
 def evaluate_test_sets(corpus_dir, enhanced_root, out_dir, metrics=METRICS, baselines=DEFAULT_BASELINES,

@@ -238,18 +238,29 @@ test_folder() {
 }
 test_name() { if [ "$1" = real ]; then echo "real_set/$2"; else echo "test_set/${1/_//}/$2"; fi; }
 task_input() { if [ "$1" = denoise ]; then echo noisy; else echo reverb; fi; }
-task_baselines() { if [ "$1" = denoise ]; then echo spectral_gating wiener; else echo wpe; fi; }
+task_baselines() {  # the classical methods of a task, then the peer enhancers (maese/peers.py)
+  if [ "$1" = denoise ]; then echo spectral_gating wiener; else echo wpe; fi
+  echo rnnoise deepfilternet3
+}
 classical_dir() { echo "${results}/classical/$1_$2"; }
 
-# classical_fresh SPLIT TASK: its classical scores are there, with $metrics, and newer than the test set's clean/
+# classical_missing SPLIT TASK: the systems of TASK with no CSV in its classical scores (in a results folder scored
+# before they were baselines)
+classical_missing() {
+  local system out; out=$(classical_dir "$1" "$2")
+  for system in unprocessed $(task_baselines "$2"); do [ -f "${out}/${system}.csv" ] || echo "$system"; done
+}
+# classical_fresh SPLIT TASK: its classical scores are there, with $metrics, newer than the test set's clean/ and with
+# every system of TASK
 classical_fresh() {
   local out; out=$(classical_dir "$1" "$2")
-  scored_with_metrics "$out" && [ "$out/results.md" -nt "$(test_folder "$1" "$2")/clean" ]
+  scored_with_metrics "$out" && [ "$out/results.md" -nt "$(test_folder "$1" "$2")/clean" ] \
+    && [ -z "$(classical_missing "$1" "$2")" ]
 }
 
-# classical_scores: the unprocessed input and the classical methods of each test set, scored once per results
-# folder into classical/<split>_<task>/ (again if --metrics changed, or if the test set's clean/ folder changed
-# since, e.g. a rebuilt corpus); stage 6 puts their rows in its tables.
+# classical_scores: the unprocessed input, the classical methods and the peers of each test set, scored once per
+# results folder into classical/<split>_<task>/ (again if --metrics changed, if the test set's clean/ folder changed
+# since, e.g. a rebuilt corpus, or if a system has no CSV there); stage 6 puts their rows in its tables.
 # They do not need the models: with --jobs > 1 they run while the pre-training finishes.
 classical_scores() {
   local task split out overwrite
@@ -259,7 +270,10 @@ classical_scores() {
       if [ -f "$out/results.md" ]; then
         classical_fresh "$split" "$task" && continue
         if ! scored_with_metrics "$out"; then echo "  $out/results.md was scored with other metrics; scored again"
-        else echo "  $out/results.md is older than its test set; scored again"; fi
+        elif ! [ "$out/results.md" -nt "$(test_folder "$split" "$task")/clean" ]; then
+          echo "  $out/results.md is older than its test set; scored again"
+        else echo "  $out has no scores of $(classical_missing "$split" "$task" | xargs) (new baselines); scored again"
+        fi
         overwrite=(--overwrite)
       fi
       # shellcheck disable=SC2046

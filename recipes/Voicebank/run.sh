@@ -47,7 +47,7 @@ train_stages "$results" "${common[@]}" "${extra[@]}"
 if run_stage 3; then
   log 3 "scoring"
   score_once "${results}/eval" "${results}/finetune" "${results}/scratch" -- "${test_set[@]}" \
-    --baselines spectral_gating wiener \
+    --baselines spectral_gating wiener rnnoise deepfilternet3 \
     --note "size=${size}; mae = hparams/finetune.yaml, scratch = hparams/scratch.yaml" \
     --est "mae=${results}/finetune/enhanced/test" "scratch=${results}/scratch/enhanced/test"
 fi

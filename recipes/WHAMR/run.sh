@@ -46,7 +46,8 @@ if run_stage 3; then
   log 3 "scoring"
   score_once "${results}/eval" "${results}/finetune" "${results}/scratch" -- --ref "${tt}/s1_anechoic" \
     --noisy "${tt}/${input_folder}" --name "WHAMR! ${version} tt, ${input_folder}" \
-    --baselines wpe --note "size=${size}; mae = hparams/finetune.yaml, scratch = hparams/scratch.yaml" \
+    --baselines wpe rnnoise deepfilternet3 \
+    --note "size=${size}; mae = hparams/finetune.yaml, scratch = hparams/scratch.yaml" \
     --est "mae=${results}/finetune/enhanced/test" "scratch=${results}/scratch/enhanced/test"
 fi
 log "-" "done in $((SECONDS / 60)) min $((SECONDS % 60)) s"

@@ -224,7 +224,7 @@ def test_run_sh_prepares_fine_tunes_and_scores_the_synthetic_test_sets(releases,
     for name in ("no_reverb", "with_reverb"):
         out = results / "eval" / f"synthetic_{name}_denoise"
         assert f"test_set/synthetic/{name}/denoise" in report
-        for system in ("unprocessed", "spectral_gating", "wiener", "mae", "scratch"):
+        for system in ("unprocessed", "spectral_gating", "wiener", "rnnoise", "deepfilternet3", "mae", "scratch"):
             rows = read_rows(out / f"{system}.csv")
             assert [r["file"] for r in rows] == [f"fileid_{i}.wav" for i in range(len(TEST_NOISY))]
             assert all(not r["error"] and math.isfinite(float(r["si_sdr"])) for r in rows), (system, rows)

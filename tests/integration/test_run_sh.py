@@ -20,7 +20,8 @@ from report import system_means  # noqa: E402
 
 SPLITS = ("indomain", "ood")
 TASK_INPUT = {"denoise": "noisy", "dereverb": "reverb"}
-BASELINES = {"denoise": ("spectral_gating", "wiener"), "dereverb": ("wpe",)}
+PEERS = ("rnnoise", "deepfilternet3")
+BASELINES = {"denoise": ("spectral_gating", "wiener", *PEERS), "dereverb": ("wpe", *PEERS)}
 
 
 def run_sh(*args):
@@ -137,7 +138,7 @@ def test_paired_fractions_reuse_a_pretraining_and_report_a_data_efficiency_table
         evals = tagged / "eval" / f"p{fraction}"
         assert sorted(p.name for p in evals.iterdir()) == ["indomain_denoise", "ood_denoise"]
         rows = table_rows(evals / "indomain_denoise" / "results.md")
-        assert list(rows) == ["unprocessed", "spectral_gating", "wiener", "mae", "scratch"]
+        assert list(rows) == ["unprocessed", *BASELINES["denoise"], "mae", "scratch"]
         assert f"finetune_denoise_p{fraction}/enhanced" in (evals / "ood_denoise" / "results.md").read_text()
     report = (tagged / "RESULTS.md").read_text()
     assert report.startswith("# DNS recipe, size tiny, fractions: results")
@@ -160,15 +161,18 @@ def test_paired_fractions_reuse_a_pretraining_and_report_a_data_efficiency_table
 
 FAKE_PYTHON = """#!/usr/bin/env bash
 # Records its arguments (one line, fields separated by \\x1f) and makes the --output_folder it is given; as
-# evaluate.py, writes a results.md naming the --metrics into its --out.
+# evaluate.py, writes a results.md naming the --metrics and an empty CSV per system into its --out.
 printf '%s\\x1f' "$@" >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
-out=; scores=; key=; metrics=()
+out=; scores=; key=; metrics=(); systems=()
 for a in "$@"; do
   if [[ "$a" == --* ]]; then key=$a; continue; fi
   case "$key" in
     --output_folder) mkdir -p "$a"; out=${a##*/} ;;
     --out) scores=$a; out=$(basename "$(dirname "$a")")/${a##*/} ;;
     --metrics) metrics+=("$a") ;;
+    --noisy) systems+=(unprocessed) ;;
+    --baselines) systems+=("$a") ;;
+    --est|--scored) systems+=("${a%%=*}") ;;
   esac
 done
 if [ -n "${FAKE_FAIL:-}" ] && [[ "$*" == *"$FAKE_FAIL"* ]]; then echo "fake failure of $FAKE_FAIL" >&2; exit 3; fi
@@ -179,6 +183,7 @@ if [ -n "$sleep_s" ]; then  # start, end and output folder of each call
 fi
 if [ "$1" = evaluate.py ]; then
   mkdir -p "$scores"; m="${metrics[*]}"; echo "- metrics: ${m// /, } at 16000 Hz; stand-in" > "$scores/results.md"
+  for system in "${systems[@]}"; do touch "$scores/$system.csv"; done
 fi
 exit 0
 """
@@ -352,6 +357,25 @@ def test_scores_are_redone_when_the_test_set_changed(fake, tmp_path):
     assert all("--overwrite" in c for c in calls if c[0] == "evaluate.py")
     assert f"{base}/classical/ood_denoise/results.md is older than its test set; scored again" in proc.stdout
     assert f"{base}/eval/ood_denoise/results.md is older than its classical scores; scored again" in proc.stdout
+
+
+def test_classical_scores_are_redone_when_a_baseline_is_missing(fake, tmp_path):
+    base = tmp_path / "r"
+    fake("run.sh", "--size", "tiny", "--results", base)
+    stage6 = ("run.sh", "--size", "tiny", "--results", base, "--stage", "6")
+    assert [c[0] for c in fake(*stage6)] == ["report.py"]  # all scored and fresh
+    for peer in PEERS:  # as scored before the peers were baselines
+        (base / "classical" / "indomain_dereverb" / f"{peer}.csv").unlink()
+    calls, proc = fake(*stage6, check=False)
+    assert proc.returncode == 0, proc.stderr
+    evals = [c for c in calls if c[0] == "evaluate.py"]
+    assert [value(c, "--out") for c in evals] == [f"{base}/{f}/indomain_dereverb" for f in ("classical", "eval")]
+    assert all("--overwrite" in c for c in evals)
+    assert evals[0][evals[0].index("--baselines") + 1:][:3] == ["wpe", *PEERS]
+    assert f"{base}/classical/indomain_dereverb has no scores of rnnoise deepfilternet3 (new baselines); " \
+        "scored again" in proc.stdout
+    assert f"{base}/eval/indomain_dereverb/results.md is older than its classical scores; scored again" in proc.stdout
+    assert [c[0] for c in fake(*stage6)] == ["report.py"]  # fresh again
 
 
 def job_spans(times_log):

@@ -117,7 +117,7 @@ def test_run_sh_finetunes_trains_from_scratch_and_scores(corpus, tmp_path):
         assert enhanced == [f"{s}_00{i}.wav" for s in TEST_SPEAKERS for i in (1, 2)]
         assert sf.info(out / "enhanced" / "test" / enhanced[0]).samplerate == 16000
     table = (results / "eval" / "results.md").read_text()
-    for row in ("unprocessed", "spectral_gating", "wiener", "mae", "scratch"):
+    for row in ("unprocessed", "spectral_gating", "wiener", "rnnoise", "deepfilternet3", "mae", "scratch"):
         assert row in table
     assert "dns" in (results / "dns_ood" / "results.md").read_text()
     assert len(list((results / "dns_ood" / "enhanced").glob("*.wav"))) == 4

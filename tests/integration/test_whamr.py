@@ -91,5 +91,9 @@ def test_run_sh_finetunes_trains_from_scratch_and_scores(corpus, tmp_path):
         enhanced = sorted(p.stem for p in (out / "enhanced" / "test").glob("*.wav"))
         assert enhanced == sorted(NAMES["tt"])
     table = (results / "eval" / "results.md").read_text()
-    for row in ("unprocessed", "wpe", "mae", "scratch"):
-        assert row in table
+    for row in ("unprocessed", "wpe", "rnnoise", "deepfilternet3", "mae", "scratch"):
+        assert f"| {row} | 2/2 |" in table
+    (results / "eval" / "rnnoise.csv").unlink()  # as scored before RNNoise was a baseline: scored again
+    _, again = run_pairs_recipe("WHAMR", corpus, tmp_path)
+    assert f"{results / 'eval'} has no scores of rnnoise (new baselines); scored again" in again.stdout
+    assert "| rnnoise | 2/2 |" in (results / "eval" / "results.md").read_text()

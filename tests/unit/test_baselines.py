@@ -49,7 +49,7 @@ def test_wpe_reduces_reverberation():
 
 
 def test_baselines_take_one_waveform():
-    assert set(BASELINES) == {"spectral_gating", "wiener", "wpe"}
+    assert set(BASELINES) == {"spectral_gating", "wiener", "wpe", "rnnoise", "deepfilternet3"}
     with pytest.raises(ValueError, match=r"one waveform \[time\], got shape \(2, 100\)"):
         wiener_filter(np.zeros((2, 100)))
 

