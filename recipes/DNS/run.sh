@@ -3,9 +3,11 @@
 #   ./run.sh [--size tiny|small|paper] [--stage N] [--stop_stage M] [--tag NAME] [--results DIR]
 #            [--pretrain_opts "ARGS"] [--finetune_opts "ARGS"] [--pretrained_folder DIR]
 #            [--fractions "F1 F2 ..."] [--tasks "denoise dereverb"] [--data_folder DIR] [--corpus_folder DIR]
+#            [--speech_folder DIR --noise_folder DIR [--rir_folder DIR]]
 #            [--real_data DIR|none] [--metrics "M1 M2 ..."] [--jobs N] [--python PY] [-- ARGS for every train.py stage]
 #
-#   1  corpus                 the embedded corpus, built once (skipped with --data_folder)
+#   1  corpus                 the embedded corpus, built once (skipped with --data_folder); with --speech_folder,
+#                             the corpus made from your folders (maese/simulation/folders.py) in <results>/corpus
 #   2  MAE pre-training       hparams/pretrain.yaml (writes the manifests first; skipped with --pretrained_folder)
 #   3  fine-tune, denoising   hparams/finetune_denoise.yaml
 #   4  fine-tune, dereverb    hparams/finetune_dereverb.yaml
@@ -32,6 +34,15 @@
 #                             finetune_<task>_p<F>/, scratch_<task>_p<F>/, eval/p<F>/; the report adds a
 #                             data-efficiency table (default: the yaml's paired_fraction, one run, no suffix)
 #   --tasks "denoise ..."     the enhancement tasks of stages 3-6 (default: denoise dereverb)
+#   --speech_folder DIR, --noise_folder DIR, --rir_folder DIR
+#                             train on your own plain folders of clean speech, noise and (optional) impulse responses
+#                             (without it, simulated rooms). Each is split into train / valid / test by its train/
+#                             valid/ test/ sub-folders, or else by sub-folder (speaker) or file, seeded. Stage 1 lays
+#                             them out as a DNS corpus in <results>/corpus/: pre-training gets the train speech mixed
+#                             with train noise (noisy recordings only, never their clean side), fine-tuning paired
+#                             fractions of the train speech, scoring the test speech with the test noise and the test
+#                             rooms (test_set/indomain). Default --results: results/folders_<size>; default
+#                             --fractions: "0.01 0.1 1.0"
 #   --corpus_folder DIR       the embedded corpus (default ../../data/embedded_<size>); --data_folder DIR: a DNS
 #                             Challenge layout instead (stage 1 does nothing)
 #   --jobs N                  trainings of stages 2-5, then the test sets of stage 6, N at a time (default: 2 for
@@ -68,6 +79,9 @@ stop_stage=7
 size=small
 data_folder=
 corpus_folder=
+speech_folder=
+noise_folder=
+rir_folder=
 results_base=
 tag=
 pretrain_opts=
@@ -90,6 +104,9 @@ while [ $# -gt 0 ]; do
     --size) size=$2; shift 2 ;;
     --data_folder) data_folder=$(abspath "$2"); shift 2 ;;
     --corpus_folder) corpus_folder=$(abspath "$2"); shift 2 ;;
+    --speech_folder) speech_folder=$(abspath "$2"); shift 2 ;;
+    --noise_folder) noise_folder=$(abspath "$2"); shift 2 ;;
+    --rir_folder) rir_folder=$(abspath "$2"); shift 2 ;;
     --results) results_base=$(abspath "$2"); shift 2 ;;
     --tag) tag=$2; shift 2 ;;
     --pretrain_opts) pretrain_opts=$2; shift 2 ;;
@@ -105,6 +122,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 extra=("$@")
+if [ -n "$speech_folder$noise_folder$rir_folder" ]; then
+  [ -n "$speech_folder" ] && [ -n "$noise_folder" ] || die "--speech_folder and --noise_folder go together"
+  [ -z "$data_folder$corpus_folder" ] || die "--speech_folder builds its own corpus: drop --data_folder/--corpus_folder"
+  for folder in "$speech_folder" "$noise_folder" $rir_folder; do [ -d "$folder" ] || die "no folder ${folder}"; done
+  fractions=${fractions:-0.01 0.1 1.0}
+fi
 split_opts() {  # split_opts NAME "ARGS": words of ARGS (quotes as in the shell, nothing run) into array NAME
   local words
   words=$(xargs -r -n1 printf '%s\n' <<< "$2") || die "cannot split the options '$2' (unmatched quote?)"
@@ -133,7 +156,7 @@ done
 [ "$(printf '%s\n' "${fraction_list[@]}" | sort | uniq -d)" = "" ] || die "--fractions: '$fractions' repeats a value"
 [ ${#task_list[@]} -gt 0 ] || die "--tasks: give denoise and/or dereverb"
 for t in "${task_list[@]}"; do case "$t" in denoise|dereverb) ;; *) die "--tasks: unknown task '$t'" ;; esac; done
-cpus=$(nproc 2>/dev/null || echo 1)
+cpus=$(env -u OMP_NUM_THREADS nproc 2>/dev/null || echo 1)  # nproc alone obeys OMP_NUM_THREADS
 if [ -z "$jobs" ]; then jobs=1; [ "$size" != paper ] && [ "$cpus" -ge 2 ] && jobs=2; fi
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$jobs' is not a positive number of jobs"
 check_metrics "$size"
@@ -165,7 +188,11 @@ if [ "$pre_c" != "$fine_c" ]; then
   die "pre-training uses compression_name ${pre_c}, fine-tuning ${fine_c}: they must match (give it after --)"
 fi
 
+if [ -n "$speech_folder" ]; then results_base=${results_base:-results/folders_${size}}; fi
 results_base=${results_base:-results/${size}}
+if [ -n "$speech_folder" ]; then
+  case "$results_base" in /*) data_folder=${results_base}/corpus ;; *) data_folder=${PWD}/${results_base}/corpus ;; esac
+fi
 results=${results_base}${tag:+/${tag}}
 corpus=${corpus_folder:-../../data/embedded_${size}}
 prep=${results_base}/prepared
@@ -221,7 +248,8 @@ finish() {
 # hold reverberation, so they do not fit the dereverberation task; prepared by stages 3-5); and the real-speech
 # set that stages 3-5 build into ${prep}/real_set/ with --real_data.
 test_splits() {
-  [ -z "$data_folder" ] || [ -d "${corpus}/test_set/indomain" ] && echo indomain ood
+  local split
+  for split in indomain ood; do [ -z "$data_folder" ] || [ -d "${corpus}/test_set/${split}" ] && echo "$split"; done
   if [ -n "$data_folder" ] && [ "$1" = denoise ]; then
     for name in no_reverb with_reverb; do [ -d "${prep}/test_set/synthetic_${name}" ] && echo "synthetic_${name}"; done
   fi
@@ -326,7 +354,13 @@ score_models() {
   done
 }
 
-if run_stage 1 && [ -z "$data_folder" ]; then
+if run_stage 1 && [ -n "$speech_folder" ]; then
+  log 1 "the corpus of ${speech_folder} and ${noise_folder}${rir_folder:+ and ${rir_folder}}"
+  "$python" -m maese.simulation.folders --speech "$speech_folder" --noise "$noise_folder" \
+    ${rir_folder:+--rirs "$rir_folder"} --out "$data_folder" || die "cannot build the corpus of your folders (above)"
+elif [ -n "$speech_folder" ] && [ ! -f "${data_folder}/.done" ]; then
+  die "${data_folder} is not built: run stage 1 first"
+elif run_stage 1 && [ -z "$data_folder" ]; then
   log 1 "embedded corpus"
   "$python" -m maese.simulation.corpus --out "$corpus" --size "$size"
 fi

@@ -462,7 +462,25 @@ def test_ablations_are_one_command_each(fake, tmp_path):
                               f"1.0={base}/fractions/eval/p1.0"]
 
 
+def test_plain_folders_are_laid_out_by_stage_1_and_trained_at_three_paired_fractions(fake, tmp_path):
+    base, speech, noise = tmp_path / "r", tmp_path / "speech", tmp_path / "noise"
+    speech.mkdir(), noise.mkdir()
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--speech_folder", speech, "--noise_folder", noise)
+    assert calls[0] == ["-m", "maese.simulation.folders", "--speech", str(speech), "--noise", str(noise),
+                        "--out", f"{base}/corpus"]
+    runs = [c for c in calls if c[0] == "train.py"]
+    assert len(runs) == 13 and {value(c, "--data_folder") for c in runs} == {f"{base}/corpus"}
+    assert {value(c, "--paired_fraction") for c in runs} == {None, "0.01", "0.1", "1.0"}
+    calls = fake("run.sh", "--size", "tiny", "--speech_folder", speech, "--noise_folder", noise, "--rir_folder",
+                 noise, "--fractions", "0.5", "--stop_stage", "1")
+    assert calls == [["-m", "maese.simulation.folders", "--speech", str(speech), "--noise", str(noise), "--rirs",
+                      str(noise), "--out", f"{DNS_RECIPE}/results/folders_tiny/corpus"]]
+
+
 @pytest.mark.parametrize("args,message", [
+    (["--speech_folder", "."], "--speech_folder and --noise_folder go together"),
+    (["--speech_folder", ".", "--noise_folder", ".", "--data_folder", "."], "drop --data_folder"),
+    (["--speech_folder", ".", "--noise_folder", "no/such/folder"], "no folder "),
     (["--fractions", "0.1 1.5"], "--fractions: '1.5' is not a share in (0, 1]"),
     (["--pretrained_folder", "x", "--pretrain_opts", "--stack_preset single-speaker"], "--pretrain_opts has no effect"),
     (["--pretrain_opts", "--compression_name none"], "pre-training uses compression_name none, fine-tuning log1p"),
