@@ -241,8 +241,8 @@ class EnhanceFinetuneBrain(LoggedBrain):
         else:
             (noisy, lengths), (target, _) = batch.noisy, batch.clean
         out = self.modules.model(noisy)
-        with torch.no_grad():
-            target_mag = self.hparams.model.features(target)[1]
+        with torch.no_grad():  # the target at the input's level gain, as the model saw the input
+            target_mag = self.hparams.model.features(target if out.gain is None else target * out.gain)[1]
         return {"out": out, "noisy": noisy, "target": target, "target_mag": target_mag, "lengths": lengths}
 
     def frame_weights(self, lengths, num_samples, like):

@@ -13,6 +13,11 @@ convolutional head over time predicts per frame either
 
 Resynthesis keeps the noisy phase (ISTFT). The MAE sees ``freq_bins`` bins (256: Nyquist dropped);
 the Nyquist bin is scaled by the mask of the last bin (``mask``) or set to zero (``mapping``).
+
+With ``input_level_db`` the input is scaled to that RMS level (dB re full scale) before the STFT and the output
+scaled back: the compressed magnitudes the model sees, and so its output, do not depend on the recording level
+(log1p of the raw STFT magnitude is nearly linear below 1 and logarithmic above, so a quieter recording would
+otherwise look like another signal).
 """
 
 import math
@@ -35,12 +40,15 @@ class EnhancementOutput(NamedTuple):
         the compressed clean magnitude).
     noisy : ``[B, T, freq_bins]`` compressed noisy magnitude (the model's input).
     mask : ``[B, T, freq_bins]`` the mask (``head_target: mask``), else ``None``.
+    gain : ``[B, 1]`` the input's level gain (``input_level_db``; else ``None``): ``estimate`` and ``noisy`` are
+        the magnitudes of the input times ``gain``, so the loss compares them with the target times ``gain``.
     """
 
     wav: torch.Tensor
     estimate: torch.Tensor
     noisy: torch.Tensor
     mask: Optional[torch.Tensor]
+    gain: Optional[torch.Tensor] = None
 
 
 class ConvHead(nn.Module):
@@ -108,11 +116,14 @@ class EnhancementModel(nn.Module):
     use_reconstruction : bool
         The head also sees the decoder's reconstruction of the (unmasked) input. The decoder is then
         trained with the head unless ``freeze`` is ``frozen``; otherwise it never runs and stays frozen.
+    input_level_db : float or None
+        RMS level (dB re full scale) the input is scaled to before the STFT, the output scaled back (see the
+        module docstring); None: the input as it is.
     """
 
     def __init__(self, encoder, stft, compression, freq_bins=256, head_target="mask", mask_max=1.0,
                  freeze="full", unfreeze_top_k=0, proj_dim=128, hidden=256, kernel_size=5, num_layers=2,
-                 mask_init=None, use_reconstruction=False):
+                 mask_init=None, use_reconstruction=False, input_level_db=None):
         super().__init__()
         if head_target not in HEAD_TARGETS:
             raise ValueError(f"head_target: unknown value {head_target!r}; use one of {list(HEAD_TARGETS)}.")
@@ -125,6 +136,7 @@ class EnhancementModel(nn.Module):
         self.head_target = head_target
         self.mask_max = float(mask_max)
         self.use_reconstruction = bool(use_reconstruction)
+        self.input_level_db = None if input_level_db is None else float(input_level_db)
         self.head = ConvHead(encoder.frame_embedding_dim(freq_bins), freq_bins, proj_dim, hidden, kernel_size,
                              num_layers, init_bias=self._initial_logit(mask_init),
                              spec_inputs=2 if self.use_reconstruction else 1)
@@ -159,8 +171,22 @@ class EnhancementModel(nn.Module):
         spec = self.stft(wav)
         return spec, self.compression.compress(spec.abs()[..., : self.freq_bins])
 
+    def level_gain(self, wav):
+        """``[B, time]`` -> ``[B, 1]`` gain that brings each row's RMS to ``input_level_db`` (at most +60 dB:
+        digital silence stays silent); None without ``input_level_db``."""
+        if self.input_level_db is None:
+            return None
+        rms = wav.pow(2).mean(dim=-1, keepdim=True).sqrt()
+        return (10 ** (self.input_level_db / 20) / rms.clamp_min(1e-3 * 10 ** (self.input_level_db / 20))).detach()
+
     def forward(self, noisy):
         """Enhance ``noisy [B, time]``; returns an :class:`EnhancementOutput`."""
+        gain = self.level_gain(noisy)
+        out = self._enhance(noisy if gain is None else noisy * gain)
+        return out if gain is None else out._replace(wav=out.wav / gain, gain=gain)
+
+    def _enhance(self, noisy):
+        """:meth:`forward` without the level gain."""
         spec, inputs = self.features(noisy)
         if self.use_reconstruction:
             frames, reconstruction = self.encoder.encode_and_reconstruct(inputs)

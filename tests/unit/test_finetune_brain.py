@@ -266,3 +266,26 @@ def test_encoder_lr_scale_gives_the_encoder_its_own_rate_through_the_schedule():
     assert len(b.optimizer.param_groups) == 1 and b.optimizer.param_groups[0]["lr"] == 1e-3
     with pytest.raises(HparamError, match="hparam encoder_lr_scale: got 0"):
         check_finetune_hparams({**GOOD, "encoder_lr_scale": 0})
+
+
+def test_with_input_level_normalisation_the_loss_ignores_the_level_of_the_pair():
+    from speechbrain.dataio.batch import PaddedBatch
+
+    from maese.models.heads import EnhancementModel
+    from maese.models.mae import SpectrogramMAE
+
+    torch.manual_seed(0)
+    model = EnhancementModel(SpectrogramMAE.from_preset("tiny"), STFT(), get_compression("log1p"), proj_dim=16,
+                             hidden=16, input_level_db=-25.0)
+    hparams = {**GOOD, "seed": 0, "model": model, "si_sdr_weight": 0.05}
+    brain = EnhanceFinetuneBrain(modules={"model": model}, hparams=hparams, run_opts={"device": "cpu"})
+    brain.on_stage_start(sb.Stage.VALID)
+    clean = torch.randn(2, 8000) * 0.05
+    noisy = clean + 0.02 * torch.randn(2, 8000)
+
+    def loss(gain):
+        batch = PaddedBatch([{"id": str(i), "noisy": noisy[i] * gain, "clean": clean[i] * gain} for i in range(2)])
+        with torch.no_grad():
+            return float(brain.compute_objectives(brain.compute_forward(batch, sb.Stage.VALID), batch, sb.Stage.VALID))
+
+    assert loss(0.01) == pytest.approx(loss(1.0), rel=1e-3) == pytest.approx(loss(20.0), rel=1e-3)

@@ -224,3 +224,22 @@ def test_all_ones_mask_resynthesizes_the_input():
     assert torch.all(out.mask == 1.0)
     assert snr_db(noisy, out.wav) > 40
 
+
+
+@pytest.mark.parametrize("head_target", ["mask", "mapping"])
+def test_input_level_normalisation_makes_the_output_follow_the_input_level(head_target):
+    model = make_model(head_target=head_target, input_level_db=-20.0).eval()
+    randomize_output_layer(model)
+    wav = torch.randn(2, 8000) * torch.tensor([[0.1], [0.02]])
+    with torch.no_grad():
+        out = model(wav)
+        rms = (wav * out.gain).pow(2).mean(dim=-1).sqrt()
+        assert torch.allclose(20 * torch.log10(rms), torch.full((2,), -20.0), atol=1e-3)
+        for gain in (0.01, 30.0):  # 40 dB quieter, 30 dB louder: the same enhancement, scaled
+            assert snr_db(out.wav * gain, model(wav * gain).wav) > 60
+        plain = make_model(head_target=head_target)
+        plain.load_state_dict(model.state_dict())
+        assert plain(wav).gain is None and snr_db(plain(wav).wav * 0.01, plain(wav * 0.01).wav) < 40
+        silent = model(torch.zeros(1, 8000))
+        assert torch.isfinite(silent.wav).all() and silent.gain.item() == pytest.approx(1000.0)  # +60 dB at most
+        assert head_target == "mapping" or silent.wav.abs().max() == 0  # a mask keeps silence silent
