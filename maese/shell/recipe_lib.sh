@@ -40,6 +40,18 @@ check_metrics() {
 # scored_with_metrics DIR: DIR/results.md exists and was scored with $metrics
 scored_with_metrics() { grep -qsF -- "- metrics: ${metrics// /, } at " "$1/results.md"; }
 run_stage() { [ "$stage" -le "$1" ] && [ "$stop_stage" -ge "$1" ]; }
+
+# download_corpus ARGS...: stage 0, the recipe's `$python download.py --download_folder $download_folder ARGS` (shown as
+# it runs, and kept in <download_folder>/download.log); the --data_folder it prints last becomes $data_folder, unless
+# --data_folder was given.
+download_corpus() {
+  [ -n "$download_folder" ] || die "stage 0 downloads the corpus: give --download_folder DIR (README.md: the space)"
+  mkdir -p "$download_folder"
+  PYTHONUNBUFFERED=1 "$python" download.py --download_folder "$download_folder" "$@" \
+    | tee "${download_folder}/download.log" \
+    || die "stage 0 stopped (why: above, and in ${download_folder}/download.log); re-running resumes it"
+  data_folder=${data_folder:-$(sed -n 's/^--data_folder //p' "${download_folder}/download.log" | tail -n 1)}
+}
 log() { echo "[$(date +%H:%M:%S)] stage $1: $2"; }
 tool() {  # tool NAME: the maese command beside $python, else the one on PATH
   local bin; bin=$(dirname "$python"); if [ -x "$bin/$1" ]; then echo "$bin/$1"; else echo "$1"; fi

@@ -5,7 +5,16 @@
 #            [--fractions "F1 F2 ..."] [--tasks "denoise dereverb"] [--data_folder DIR] [--corpus_folder DIR]
 #            [--speech_folder DIR --noise_folder DIR [--rir_folder DIR]]
 #            [--real_data DIR|none] [--metrics "M1 M2 ..."] [--jobs N] [--python PY] [-- ARGS for every train.py stage]
+#   ./run.sh --stage 0 --download_folder DIR [--dns_subset "read_speech noise rirs"] [--jobs N] [--delete_archives]
+#            [--archives FILE] [--results DIR ...]
 #
+#   0  download               (only with --stage 0) the DNS Challenge archives into --download_folder, checked and
+#                             unpacked into the release's layout (download.py); the later stages use the --data_folder
+#                             it prints: datasets/ (16 kHz) or datasets_fullband/. --dns_subset picks a slice (default
+#                             "read_speech noise rirs", 85 GB unpacked; "16k", "fullband" and the others in README.md;
+#                             the space needed is printed before anything starts); --jobs N: archives fetched at once
+#                             (default 4); --delete_archives: each removed once unpacked; --archives FILE: a JSON list
+#                             replacing download.py's (a mirror)
 #   1  corpus                 the embedded corpus, built once (skipped with --data_folder); with --speech_folder,
 #                             the corpus made from your folders (maese/simulation/folders.py) in <results>/corpus
 #   2  MAE pre-training       hparams/pretrain.yaml (writes the manifests first; skipped with --pretrained_folder)
@@ -92,12 +101,17 @@ tasks="denoise dereverb"
 real_data=
 metrics=
 jobs=
+download_folder=
+dns_subset=
+archives=
+delete_archives=
 python=${PYTHON:-python}
 [ -x ../../.venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=../../.venv/bin/python
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --) shift; break ;;
+    --delete_archives) delete_archives=1; shift ;;
     --*) [ $# -ge 2 ] || die "option $1 needs a value (see the header of $0)" ;;&
     --stage) stage=$2; shift 2 ;;
     --stop_stage) stop_stage=$2; shift 2 ;;
@@ -118,6 +132,9 @@ while [ $# -gt 0 ]; do
     --real_data) real_data=$2; [ "$2" = none ] || real_data=$(abspath "$2"); shift 2 ;;
     --metrics) metrics=$2; shift 2 ;;
     --python) python=$2; shift 2 ;;
+    --download_folder) download_folder=$(abspath "$2"); shift 2 ;;
+    --dns_subset) dns_subset=$2; shift 2 ;;
+    --archives) archives=$(abspath "$2"); shift 2 ;;
     *) die "unknown option $1 (see the header of $0)" ;;
   esac
 done
@@ -141,7 +158,7 @@ read -ra task_list <<< "$tasks"
 
 # ---- checks, before any work -------------------------------------------------
 check_size "$size"
-[[ "$stage" =~ ^[0-9]+$ && "$stop_stage" =~ ^[0-9]+$ ]] || die "--stage and --stop_stage take stage numbers (1-7)"
+[[ "$stage" =~ ^[0-9]+$ && "$stop_stage" =~ ^[0-9]+$ ]] || die "--stage and --stop_stage take stage numbers (0-7)"
 if [ -n "$tag" ]; then
   [[ "$tag" =~ ^[A-Za-z0-9_.+-]+$ ]] || die "--tag '$tag': use letters, digits and _.+- only"
   case "$tag" in
@@ -157,6 +174,7 @@ done
 [ ${#task_list[@]} -gt 0 ] || die "--tasks: give denoise and/or dereverb"
 for t in "${task_list[@]}"; do case "$t" in denoise|dereverb) ;; *) die "--tasks: unknown task '$t'" ;; esac; done
 cpus=$(env -u OMP_NUM_THREADS nproc 2>/dev/null || echo 1)  # nproc alone obeys OMP_NUM_THREADS
+download_jobs=${jobs:-4}
 if [ -z "$jobs" ]; then jobs=1; [ "$size" != paper ] && [ "$cpus" -ge 2 ] && jobs=2; fi
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die "--jobs: '$jobs' is not a positive number of jobs"
 check_metrics "$size"
@@ -186,6 +204,15 @@ fine_c=$(last_value compression_name "${extra[@]}" "${finetune_extra[@]}")
 fine_c=${fine_c:-$(yaml_value compression_name hparams/finetune.yaml)}
 if [ "$pre_c" != "$fine_c" ]; then
   die "pre-training uses compression_name ${pre_c}, fine-tuning ${fine_c}: they must match (give it after --)"
+fi
+
+if run_stage 0; then
+  [ -z "$speech_folder" ] || die "--speech_folder builds its corpus from your folders: it downloads nothing" \
+    "(drop --stage 0)"
+  log 0 "download the DNS Challenge (${dns_subset:-read_speech noise rirs})"
+  # shellcheck disable=SC2086
+  download_corpus --jobs "$download_jobs" ${dns_subset:+--subsets $dns_subset} ${archives:+--archives "$archives"} \
+    ${delete_archives:+--delete_archives}
 fi
 
 if [ -n "$speech_folder" ]; then results_base=${results_base:-results/folders_${size}}; fi

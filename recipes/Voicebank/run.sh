@@ -3,7 +3,10 @@
 #   ./run.sh --data_folder DIR [--size tiny|small|paper] [--stage N] [--stop_stage M] [--results DIR]
 #            [--pretrained_folder DIR] [--dns_model DIR] [--cache_folder DIR] [--prep_folder DIR]
 #            [--metrics "M1 ..."] [--python PY] [-- ARGS for train.py]
+#   ./run.sh --stage 0 --download_folder DIR [--voicebank_sets "28spk 56spk"] [--jobs N] [--archives FILE] [...]
 #
+#   0  download             (only with --stage 0) the DataShare zips into --download_folder, checked against the
+#                           published MD5s and unpacked (download.py); the later stages use the folder it prints
 #   1  fine-tune            hparams/finetune.yaml, encoder from --pretrained_folder (resamples the corpus
 #                           once into the cache and writes the manifests first)
 #   2  scratch baseline     hparams/scratch.yaml (same model, data and steps, random encoder)
@@ -12,6 +15,10 @@
 #
 #   --data_folder DIR        the corpus as distributed: clean_trainset_28spk_wav/, noisy_trainset_28spk_wav/,
 #                            clean_testset_wav/, noisy_testset_wav/ (48 kHz; see README.md)
+#   --download_folder DIR    stage 0's folder: archives/ and the unpacked VoiceBank/ (5.6 GB for 28spk, twice that
+#                            with the zips kept); --voicebank_sets: 28spk (default; the test set and the 28-speaker
+#                            training set), 56spk (the 56-speaker training set beside it, unused); --jobs N: zips
+#                            fetched at once (default 4); --archives FILE: a JSON list replacing download.py's
 #   --pretrained_folder DIR  the save/ folder of a DNS pre-training (default ../DNS/results/<size>/pretrain/save)
 #   --dns_model DIR          stage 4's model (default ../DNS/results/<size>/finetune_denoise)
 #   --cache_folder DIR       the corpus resampled to 16 kHz (default results/wav16k, shared by all sizes)
@@ -27,14 +34,21 @@ cd "$(dirname "$0")"
 source ../../maese/shell/recipe_lib.sh
 
 stage=1 stop_stage=4 size=small data_folder= results= pretrained_folder= dns_model= metrics=
+download_folder= voicebank_sets=28spk jobs=4 archives=
 cache_folder=results/wav16k prep_folder=results/prepared
 python=${PYTHON:-python}
 [ -x ../../.venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=../../.venv/bin/python
-parse_options "stage stop_stage size python metrics" \
-  "data_folder results pretrained_folder dns_model cache_folder prep_folder" "$@"
+parse_options "stage stop_stage size python metrics voicebank_sets jobs" \
+  "data_folder results pretrained_folder dns_model cache_folder prep_folder download_folder archives" "$@"
 check_size "$size"
 check_metrics "$size"
-[ -n "$data_folder" ] || die "--data_folder: give the VoiceBank-DEMAND folder (see README.md)"
+if run_stage 0; then
+  log 0 "download VoiceBank-DEMAND (${voicebank_sets})"
+  # shellcheck disable=SC2086
+  download_corpus --jobs "$jobs" --subsets $voicebank_sets ${archives:+--archives "$archives"}
+fi
+[ -n "$data_folder" ] || die "--data_folder: give the VoiceBank-DEMAND folder, or download it first with" \
+  "--stage 0 --download_folder DIR (see README.md)"
 results=${results:-results/${size}}
 pretrained_folder=${pretrained_folder:-../DNS/results/${size}/pretrain/save}
 dns_model=${dns_model:-../DNS/results/${size}/finetune_denoise}

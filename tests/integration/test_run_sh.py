@@ -161,7 +161,8 @@ def test_paired_fractions_reuse_a_pretraining_and_report_a_data_efficiency_table
 
 FAKE_PYTHON = """#!/usr/bin/env bash
 # Records its arguments (one line, fields separated by \\x1f) and makes the --output_folder it is given; as
-# evaluate.py, writes a results.md naming the --metrics and an empty CSV per system into its --out.
+# evaluate.py, writes a results.md naming the --metrics and an empty CSV per system into its --out; as download.py,
+# prints the --data_folder $FAKE_DATA_FOLDER.
 printf '%s\\x1f' "$@" >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
 out=; scores=; key=; metrics=(); systems=()
 for a in "$@"; do
@@ -181,6 +182,7 @@ for slow in ${FAKE_SLOW:-}; do [[ "$*" == *"${slow%=*}"* ]] && sleep_s=${slow#*=
 if [ -n "$sleep_s" ]; then  # start, end and output folder of each call
   start=$(date +%s.%N); sleep "$sleep_s"; echo "$start $(date +%s.%N) $out" >> "$FAKE_LOG.times"
 fi
+[ "$1" != download.py ] || echo "--data_folder ${FAKE_DATA_FOLDER:-}"
 if [ "$1" = evaluate.py ]; then
   mkdir -p "$scores"; m="${metrics[*]}"; echo "- metrics: ${m// /, } at 16000 Hz; stand-in" > "$scores/results.md"
   for system in "${systems[@]}"; do touch "$scores/$system.csv"; done
@@ -477,6 +479,20 @@ def test_plain_folders_are_laid_out_by_stage_1_and_trained_at_three_paired_fract
                       str(noise), "--out", f"{DNS_RECIPE}/results/folders_tiny/corpus"]]
 
 
+def test_stage_0_runs_only_when_asked_and_hands_its_data_folder_on(fake, tmp_path):
+    calls = fake("run.sh", "--size", "tiny", "--results", tmp_path / "r", "--stop_stage", "2")
+    assert [c[0] for c in calls] == ["-m", "train.py"]  # the embedded corpus, no download
+    dl = tmp_path / "dl"
+    calls = fake("run.sh", "--size", "tiny", "--results", tmp_path / "r2", "--stage", "0", "--stop_stage", "2",
+                 "--download_folder", dl, "--dns_subset", "16k fullband_noise", "--jobs", "3", "--delete_archives",
+                 FAKE_DATA_FOLDER=f"{dl}/DNS-Challenge/datasets")
+    assert calls[0] == ["download.py", "--download_folder", str(dl), "--jobs", "3", "--subsets", "16k",
+                        "fullband_noise", "--delete_archives"]
+    assert [c[0] for c in calls] == ["download.py", "train.py"]  # stage 1 builds nothing: the data is downloaded
+    assert value(calls[1], "--data_folder") == f"{dl}/DNS-Challenge/datasets"
+    assert (dl / "download.log").read_text().endswith(f"--data_folder {dl}/DNS-Challenge/datasets\n")
+
+
 @pytest.mark.parametrize("args,message", [
     (["--speech_folder", "."], "--speech_folder and --noise_folder go together"),
     (["--speech_folder", ".", "--noise_folder", ".", "--data_folder", "."], "drop --data_folder"),
@@ -489,6 +505,7 @@ def test_plain_folders_are_laid_out_by_stage_1_and_trained_at_three_paired_fract
     (["--stage"], "option --stage needs a value"),
     (["--epochs", "3"], "unknown option --epochs"),
     (["--metrics", "pesq mos"], "--metrics: unknown metric 'mos'"),
+    (["--stage", "0", "--speech_folder", ".", "--noise_folder", "."], "it downloads nothing (drop --stage 0)"),
 ])
 def test_bad_options_fail_before_any_work(fake, tmp_path, args, message):
     calls, proc = fake("run.sh", "--results", tmp_path / "r", *args, check=False)
