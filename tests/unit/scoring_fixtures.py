@@ -12,12 +12,22 @@ SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
 
-def load_recipe_module(recipe, name):
-    """``recipes/<recipe>/<name>.py`` imported as ``<recipe>_<name>`` (recipes are not packages)."""
-    spec = importlib.util.spec_from_file_location(f"{recipe}_{name}", RECIPES / recipe / f"{name}.py")
+def load_file_module(name, path):
+    """The Python file ``path`` imported as module ``name`` (recipes and tools are not packages)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_recipe_module(recipe, name):
+    """``recipes/<recipe>/<name>.py`` imported as ``<recipe>_<name>``."""
+    return load_file_module(f"{recipe}_{name}", RECIPES / recipe / f"{name}.py")
+
+
+def load_tool(name):
+    """``tools/<name>.py`` imported as ``<name>``."""
+    return load_file_module(name, RECIPES.parent / "tools" / f"{name}.py")
 
 
 @functools.lru_cache(maxsize=4)

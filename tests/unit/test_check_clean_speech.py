@@ -1,22 +1,11 @@
 """tools/check_clean_speech.py: PESQ of an enhanced clean clip against itself, and the level change."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from maese.audio import save_audio
-
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "check_clean_speech.py"
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location("check_clean_speech", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from scoring_fixtures import load_tool
 
 
 class Gain:
@@ -39,7 +28,7 @@ def speech_like(tmp_path, seconds=3.0, rate=16000):
 
 
 def test_identity_keeps_pesq_and_level_and_a_gain_shows_in_the_level(tmp_path):
-    tool, path = load_tool(), speech_like(tmp_path)
+    tool, path = load_tool("check_clean_speech"), speech_like(tmp_path)
     pesq, level = tool.clean_speech_damage(Gain(1.0), [path])
     assert pesq[0] > 4.5 and level[0] == pytest.approx(0.0, abs=1e-4)
     pesq, level = tool.clean_speech_damage(Gain(0.5), [path])
@@ -48,7 +37,7 @@ def test_identity_keeps_pesq_and_level_and_a_gain_shows_in_the_level(tmp_path):
 
 def test_a_folder_without_audio_names_the_folder(tmp_path):
     with pytest.raises(SystemExit, match=f"{tmp_path}: no .wav or .flac files"):
-        load_tool().main(["--model", str(tmp_path), "--folders", str(tmp_path)])
+        load_tool("check_clean_speech").main(["--model", str(tmp_path), "--folders", str(tmp_path)])
 
 
 class NoisyGain(Gain):
@@ -59,7 +48,7 @@ class NoisyGain(Gain):
 
 
 def test_table_gives_the_drop_from_the_untouched_clips_and_the_level(tmp_path, monkeypatch, capsys):
-    tool, path = load_tool(), speech_like(tmp_path)
+    tool, path = load_tool("check_clean_speech"), speech_like(tmp_path)
     monkeypatch.setattr(tool.Enhancer, "from_experiment", classmethod(lambda cls, model: NoisyGain(0.5)))
     tool.main(["--model", "fake", "--folders", str(tmp_path)])
     row = capsys.readouterr().out.strip().splitlines()[-1].split("|")

@@ -1,22 +1,10 @@
 """tools/package_model.py: a fine-tuning experiment packaged as maese ships its default model."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from scoring_fixtures import load_tool
 from test_inference import experiment, same_weights  # noqa: F401 -- the experiment fixture
 
 from maese.inference import INFERENCE_CONFIG, PACKAGED_WEIGHTS, Enhancer
-
-TOOL = Path(__file__).resolve().parents[2] / "tools" / "package_model.py"
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location("package_model", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture
 def card(tmp_path):
@@ -26,7 +14,7 @@ def card(tmp_path):
 
 
 def test_the_best_checkpoint_is_packaged_with_its_config_and_a_card(experiment, card, tmp_path):
-    out = load_tool().package(experiment[0], tmp_path / "pretrained" / "denoise", "run.sh --size tiny", card)
+    out = load_tool("package_model").package(experiment[0], tmp_path / "pretrained" / "denoise", "run.sh --size tiny", card)
     assert sorted(p.name for p in out.iterdir()) == ["MODEL_CARD.md", INFERENCE_CONFIG, PACKAGED_WEIGHTS]
     assert same_weights(Enhancer.from_experiment(out).model, experiment[1])  # the best checkpoint, not another
     text = (out / "MODEL_CARD.md").read_text()
@@ -35,7 +23,7 @@ def test_the_best_checkpoint_is_packaged_with_its_config_and_a_card(experiment, 
 
 
 def test_an_existing_package_is_kept_and_a_bad_experiment_writes_nothing(experiment, card, tmp_path, capsys):
-    tool = load_tool()
+    tool = load_tool("package_model")
     out = tool.package(experiment[0], tmp_path / "denoise", "cmd", card)
     before = (out / PACKAGED_WEIGHTS).read_bytes()
     assert tool.main(["--experiment", str(experiment[0]), "--out", str(out), "--command", "c",
