@@ -28,6 +28,14 @@ def energy_db(x):
     return 10 * torch.log10(x.pow(2).mean(dim=-1).clamp_min(EPS))
 
 
+def level_gain(wav, level_db, max_gain_db=60.0):
+    """``[B, time]`` -> ``[B, 1]`` gain that brings each row's RMS to ``level_db`` (dB re full scale), at most
+    ``max_gain_db`` (digital silence stays silent); no gradient flows through it."""
+    target = 10 ** (level_db / 20)
+    rms = wav.detach().pow(2).mean(dim=-1, keepdim=True).sqrt()
+    return target / rms.clamp_min(target * 10 ** (-max_gain_db / 20))
+
+
 def snr_db(signal, noise):
     """Signal-to-noise ratio in dB of ``signal`` over ``noise``, both ``[..., time]`` -> ``[...]``."""
     return energy_db(signal) - energy_db(noise)

@@ -2,13 +2,16 @@
 
 Per batch: crop fixed-length segments of the noisy input ``y``, distort them with the augmentation
 stack (``y' = A(y)``), take compressed STFT magnitudes of both, mask patches of ``y'`` and train the
-MAE to output the magnitudes of ``y``, masked and visible patches weighted by hparams.
+MAE to output the magnitudes of ``y``, masked and visible patches weighted by hparams. With
+``input_level_db``, both are first scaled by the gain that brings ``y'`` to that RMS level, as the
+fine-tuning model scales its input (:class:`maese.models.heads.EnhancementModel`).
 """
 
 
 import speechbrain as sb
 import torch
 
+from maese.acoustics import level_gain
 from maese.brains.common import LoggedBrain, random_crops
 from maese.hparams import require
 from maese.masking import make_mask, patch_grid, patchify, unpatchify
@@ -36,7 +39,8 @@ class MAEPretrainBrain(LoggedBrain):
 
     hparams used: ``stft``, ``compression``, ``freq_bins``, ``segment_seconds``, ``sample_rate``, ``augment`` (a Stack),
     ``mask_pattern``, ``mask_ratio``, ``mask_span``, ``loss`` (l1|mse), ``masked_weight``,
-    ``visible_weight``, ``seed``, ``plot_folder``, ``train_logger``, optional ``lr_scheduler``.
+    ``visible_weight``, ``seed``, ``plot_folder``, ``train_logger``, optional ``lr_scheduler`` and
+    ``input_level_db``.
     """
 
     check_hparams = staticmethod(check_pretrain_hparams)
@@ -54,6 +58,9 @@ class MAEPretrainBrain(LoggedBrain):
         wav = random_crops(*batch.sig, segment, generator)
         with torch.no_grad():
             augmented, _ = self.hparams.augment(wav, generator=generator)
+            if getattr(self.hparams, "input_level_db", None) is not None:
+                gain = level_gain(augmented, self.hparams.input_level_db)
+                augmented, wav = augmented * gain, wav * gain
             inputs, target = self.magnitudes(augmented), self.magnitudes(wav)
         grid = patch_grid(inputs.shape[1], inputs.shape[2], self.hparams.model.patch_size)
         mask = make_mask(self.hparams.mask_pattern, inputs.shape[0], grid, self.hparams.mask_ratio,

@@ -28,6 +28,8 @@ import torch
 from speechbrain.utils.checkpoints import Checkpointer
 from torch import nn
 
+from maese.acoustics import level_gain
+
 HEAD_TARGETS = ("mask", "mapping")
 FREEZE_MODES = ("frozen", "full", "top_k")
 
@@ -172,12 +174,8 @@ class EnhancementModel(nn.Module):
         return spec, self.compression.compress(spec.abs()[..., : self.freq_bins])
 
     def level_gain(self, wav):
-        """``[B, time]`` -> ``[B, 1]`` gain that brings each row's RMS to ``input_level_db`` (at most +60 dB:
-        digital silence stays silent); None without ``input_level_db``."""
-        if self.input_level_db is None:
-            return None
-        rms = wav.pow(2).mean(dim=-1, keepdim=True).sqrt()
-        return (10 ** (self.input_level_db / 20) / rms.clamp_min(1e-3 * 10 ** (self.input_level_db / 20))).detach()
+        """``[B, time]`` -> ``[B, 1]`` gain to ``input_level_db`` (:func:`maese.acoustics.level_gain`); None without."""
+        return None if self.input_level_db is None else level_gain(wav, self.input_level_db)
 
     def forward(self, noisy):
         """Enhance ``noisy [B, time]``; returns an :class:`EnhancementOutput`."""

@@ -42,3 +42,13 @@ def test_mix_at_snr_exact():
     target = torch.tensor([-5.0, 0.0, 17.5])
     mix = mix_at_snr(s, n, target)
     assert torch.allclose(snr_db(s, mix - s), target, atol=1e-3)
+
+
+def test_level_gain_brings_each_row_to_the_level_and_caps_silence():
+    from maese.acoustics import level_gain
+
+    wav = torch.randn(3, 16000) * torch.tensor([[0.5], [0.001], [0.0]])
+    gain = level_gain(wav, -20.0)
+    assert gain.shape == (3, 1)
+    assert torch.allclose(energy_db(wav[:2] * gain[:2]), torch.full((2,), -20.0), atol=1e-3)
+    assert float(gain[2]) == pytest.approx(10 ** (60 / 20))  # silence: at most +60 dB
