@@ -213,7 +213,7 @@ def resample_to_cache(files, root, cache_root, sample_rate, what="audio"):
         except ValueError as err:  # AudioError
             problems.append(str(err))
             continue
-        save_audio(target, wav, sample_rate)
+        save_audio(target, wav, sample_rate, overwrite=True)  # a job beside this one may have written it meanwhile
         out.append(target)
         resampled += 1
     if problems:

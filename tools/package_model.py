@@ -65,8 +65,8 @@ def package(experiment, out, command, data_card, overwrite=False):
     torch.save(torch.load(checkpoint, map_location="cpu"), staging / PACKAGED_WEIGHTS)
     metrics_file = experiment / "valid_metrics.json"
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
-    card = model_card(out.name, command, git_commit(experiment if experiment.is_dir() else Path.cwd()), experiment,
-                      metrics, staging / PACKAGED_WEIGHTS, count_parameters(enhancer.model), Path(data_card).read_text())
+    card = model_card(out.name, command, git_commit(experiment), experiment, metrics, staging / PACKAGED_WEIGHTS,
+                      count_parameters(enhancer.model), Path(data_card).read_text())
     (staging / "MODEL_CARD.md").write_text(card)
     check = Enhancer.from_experiment(staging).enhance(0.1 * torch.randn(16000), 16000)
     if not torch.isfinite(check).all():

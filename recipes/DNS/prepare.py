@@ -179,9 +179,9 @@ def prepare_test_sets(save_folder, data_folder, sample_rate=16000):
             links = test_set_folder(save_folder, name) / "denoise" / side
             links.mkdir(parents=True, exist_ok=True)
             for i, target in zip(pairs, files):
-                link = links / f"fileid_{i}.wav"
-                link.unlink(missing_ok=True)
-                link.symlink_to(Path(target).resolve())
+                link, staged = links / f"fileid_{i}.wav", links / f".fileid_{i}.wav.{os.getpid()}"
+                staged.symlink_to(Path(target).resolve())
+                staged.replace(link)  # atomic: a job preparing the same links beside this one is no error
     mark_prepared(save_folder, options, "test_sets")
     return manifests
 

@@ -2,7 +2,7 @@
 
 import pytest
 from scoring_fixtures import load_tool
-from test_inference import experiment, same_weights  # noqa: F401 -- the experiment fixture
+from test_inference import experiment, same_weights  # noqa: F401 -- experiment: the fixture
 
 from maese.inference import INFERENCE_CONFIG, PACKAGED_WEIGHTS, Enhancer
 
@@ -14,7 +14,8 @@ def card(tmp_path):
 
 
 def test_the_best_checkpoint_is_packaged_with_its_config_and_a_card(experiment, card, tmp_path):
-    out = load_tool("package_model").package(experiment[0], tmp_path / "pretrained" / "denoise", "run.sh --size tiny", card)
+    package = load_tool("package_model").package
+    out = package(experiment[0], tmp_path / "pretrained" / "denoise", "run.sh --size tiny", card)
     assert sorted(p.name for p in out.iterdir()) == ["MODEL_CARD.md", INFERENCE_CONFIG, PACKAGED_WEIGHTS]
     assert same_weights(Enhancer.from_experiment(out).model, experiment[1])  # the best checkpoint, not another
     text = (out / "MODEL_CARD.md").read_text()
