@@ -18,11 +18,9 @@ import torch
 from tqdm import tqdm
 
 from maese.audio import load_audio
+from maese.dataio import list_audio_files
 from maese.inference import Enhancer
 from maese.metrics import PESQ_RATE, pesq_wb
-
-AUDIO_SUFFIXES = (".wav", ".flac")
-
 
 class Identity:
     """An enhancer that returns its input: the PESQ of untouched clips, which the drop is measured from."""
@@ -51,9 +49,9 @@ def main(argv=None):
     torch.set_num_threads(1)
     sets, untouched = {}, {}  # files per folder; mean PESQ of each folder's clips against themselves
     for folder in map(Path, args.folders):
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)[: args.max_files]
+        files = list_audio_files(folder)[: args.max_files]  # sub-folders too (one per speaker)
         if not files:
-            sys.exit(f"{folder}: no .wav or .flac files; give a folder of clean speech.")
+            sys.exit(f"{folder}: no audio files (.wav, .flac, .ogg, sub-folders included); give a folder of speech.")
         sets[folder] = files
         untouched[folder] = clean_speech_damage(Identity(), files)[0].mean()
     print("| model | clean speech | files | PESQ vs itself | PESQ drop | level change (dB) | worst level (dB) |")

@@ -23,6 +23,7 @@ def speech_like(tmp_path, seconds=3.0, rate=16000):
     t = torch.arange(int(seconds * rate)) / rate
     wav = sum(torch.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 12)) * (0.5 + 0.5 * torch.sin(2 * np.pi * 4 * t))
     path = tmp_path / "speech.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
     save_audio(path, 0.1 * wav, rate, subtype="FLOAT")
     return path
 
@@ -36,7 +37,7 @@ def test_identity_keeps_pesq_and_level_and_a_gain_shows_in_the_level(tmp_path):
 
 
 def test_a_folder_without_audio_names_the_folder(tmp_path):
-    with pytest.raises(SystemExit, match=f"{tmp_path}: no .wav or .flac files"):
+    with pytest.raises(SystemExit, match=f"{tmp_path}: no audio files"):
         load_tool("check_clean_speech").main(["--model", str(tmp_path), "--folders", str(tmp_path)])
 
 
@@ -48,7 +49,7 @@ class NoisyGain(Gain):
 
 
 def test_table_gives_the_drop_from_the_untouched_clips_and_the_level(tmp_path, monkeypatch, capsys):
-    tool, path = load_tool("check_clean_speech"), speech_like(tmp_path)
+    tool, path = load_tool("check_clean_speech"), speech_like(tmp_path / "speaker1")  # in a speaker's sub-folder
     monkeypatch.setattr(tool.Enhancer, "from_experiment", classmethod(lambda cls, model: NoisyGain(0.5)))
     tool.main(["--model", "fake", "--folders", str(tmp_path)])
     row = capsys.readouterr().out.strip().splitlines()[-1].split("|")
