@@ -92,13 +92,13 @@ def human(n):
 _local = threading.local()
 
 
-def session():
-    """This thread's ``requests.Session``."""
-    if not hasattr(_local, "session"):
-        _local.session = requests.Session()
-        _local.session.headers["User-Agent"] = "maese-download (python-requests)"
-        _local.session.headers["Accept-Encoding"] = "identity"  # the bytes as stored: sizes and ranges as served
-    return _local.session
+def http_client():
+    """This thread's HTTP client (a ``requests.Session``, reused across requests)."""
+    if not hasattr(_local, "client"):
+        _local.client = requests.Session()
+        _local.client.headers["User-Agent"] = "maese-download (python-requests)"
+        _local.client.headers["Accept-Encoding"] = "identity"  # the bytes as stored: sizes and ranges as served
+    return _local.client
 
 
 def server_md5(headers):
@@ -117,9 +117,9 @@ def probe(archive):
     """The :class:`Remote` of ``archive``: a HEAD request (a GET's headers where HEAD is refused), redirects
     followed."""
     try:
-        response = session().head(archive.url, allow_redirects=True, timeout=TIMEOUT)
+        response = http_client().head(archive.url, allow_redirects=True, timeout=TIMEOUT)
         if response.status_code in (403, 405, 501):
-            response = session().get(archive.url, stream=True, timeout=TIMEOUT)
+            response = http_client().get(archive.url, stream=True, timeout=TIMEOUT)
             response.close()
     except requests.RequestException as err:
         raise DownloadError(f"{archive.url}: cannot reach the server ({err}). Check the network and re-run.") from None
@@ -142,7 +142,7 @@ def _get_rest(url, part, remote, progress):
     range)."""
     have = size_of(part)
     headers = {"Range": f"bytes={have}-"} if have else {}
-    with session().get(url, headers=headers, stream=True, timeout=TIMEOUT) as response:
+    with http_client().get(url, headers=headers, stream=True, timeout=TIMEOUT) as response:
         if response.status_code == 416 and remote.size is None:
             return  # nothing after byte `have`: complete
         if response.status_code >= 500:

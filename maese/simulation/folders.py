@@ -111,16 +111,13 @@ def check_noise(splits, folder):
 
 
 def link_files(files, root, out):
-    """Links ``out/<path relative to root (or to root/train/)>`` -> each train file (kept if there) -> their paths."""
-    rels, base = [], Path(root) / "train"
+    """Links ``out/<path relative to root (or to root/train/)>`` -> each train file (kept if there)."""
+    base = Path(root) / "train"
     for path in files:
-        rel = Path(path).relative_to(base if base in Path(path).parents else root)
-        link = Path(out) / rel
+        link = Path(out) / Path(path).relative_to(base if base in Path(path).parents else root)
         if not link.is_symlink():
             link.parent.mkdir(parents=True, exist_ok=True)
             link.symlink_to(Path(path).resolve())
-        rels.append(rel.as_posix())
-    return rels
 
 
 def simulate_rooms(out, split, count, seed, domain="train"):
