@@ -2,9 +2,12 @@
 
 A shard is a plain tar file in the WebDataset layout: per utterance ``<key>.wav`` (16-bit PCM at
 the model's rate) and ``<key>.json`` (``{"id", "duration", "samples"}``), the two members of one
-utterance next to each other. Such shards can be read by the ``webdataset`` package (checked with
-webdataset 1.0.2) as well as by :class:`ShardDataset`, which needs no package beyond this project's. ``shards.json`` in the shard folder lists the shards with their utterance counts and is
-written last (it marks a finished folder).
+utterance next to each other. Such shards can be read by the ``webdataset`` package (pinned in
+requirements.txt; tests/unit/test_shards.py reads them with it) as well as by :class:`ShardDataset`,
+which needs no package beyond this project's; shards written by ``webdataset.ShardWriter`` in the same
+layout are read by :class:`ShardDataset` once :func:`index_shards` has listed them. ``shards.json`` in
+the shard folder lists the shards with their utterance counts and is written last (it marks a finished
+folder).
 
 Reading: every epoch the shard list is shuffled with ``seed + epoch``, then dealt round-robin to the
 ranks (shard ``i`` of the shuffled list goes to rank ``i % world_size``) and, inside a rank, to the
@@ -112,6 +115,36 @@ def write_shards(manifest, shard_folder, sample_rate=16000, num_shards=None, utt
     write_json(index_path, {"options": options, "sample_rate": sample_rate, "shards": listed})
     logger.info("%s: %d utterances in %d shards", shard_folder, len(entries), num_shards)
     return [shard_folder / s["name"] for s in listed]
+
+
+def index_shards(shard_folder, sample_rate):
+    """Write ``shards.json`` for a folder of tar shards written by other tools (e.g. ``webdataset.ShardWriter``).
+
+    Each utterance must hold a ``wav`` member (mono, at ``sample_rate``) and a ``json`` member with its
+    ``id``, as :func:`write_shards` writes them; a shard without them fails, naming the shard and the key.
+    The shards are listed in name order with their utterance counts; the audio is not decoded here (a
+    wrong rate fails when it is read).
+
+    Returns
+    -------
+    list of Path: the shards.
+    """
+    shard_folder = Path(shard_folder)
+    paths = sorted(shard_folder.glob("*.tar"))
+    if not paths:
+        raise ShardError(f"{shard_folder} holds no .tar shards; write them there first.")
+    listed = []
+    for path in paths:
+        count = 0
+        for key, members in iter_shard(path):
+            if not {"wav", "json"} <= set(members):
+                raise ShardError(f"{path}: utterance {key!r} has members {sorted(members)}; each needs a 'wav' "
+                                 "and a 'json' (with its 'id'): write them as maese.shards.write_shards does.")
+            count += 1
+        listed.append({"name": path.name, "utterances": count})
+    options = {"indexed": str(shard_folder.resolve()), "sample_rate": sample_rate}
+    write_json(shard_folder / INDEX, {"options": options, "sample_rate": sample_rate, "shards": listed})
+    return paths
 
 
 def read_index(shard_folder):

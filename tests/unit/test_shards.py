@@ -1,5 +1,6 @@
 """maese.shards: WebDataset tar shards, the per-rank/per-epoch split, streaming reads."""
 
+import io
 import json
 import tarfile
 from types import SimpleNamespace
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
+import webdataset
 from torch.utils.data import DataLoader
 
 from maese.audio import load_audio
@@ -15,7 +17,9 @@ from maese.dataio import write_manifest
 from maese.shards import (
     ShardDataset,
     ShardError,
+    index_shards,
     read_index,
+    shard_key,
     split_shards,
     worker_targets,
     write_shards,
@@ -126,11 +130,35 @@ def test_ranks_get_equal_lengths_and_bad_rate_fails(tmp_path):
 
 
 def test_webdataset_package_reads_the_shards(tmp_path):
-    wds = pytest.importorskip("webdataset", reason="webdataset is not a dependency; checks the format when present")
-    import io
-
     manifest, entries = make_manifest(tmp_path, 5)
     shards = write_shards(manifest, tmp_path / "shards", num_shards=2)
-    samples = list(wds.WebDataset([str(p) for p in shards], shardshuffle=False))
+    samples = list(webdataset.WebDataset([str(p) for p in shards], shardshuffle=False))
     assert sorted(json.loads(s["json"])["id"] for s in samples) == sorted(entries)
-    assert all(sf.read(io.BytesIO(s["wav"]))[1] == 16000 for s in samples)
+    for sample in samples:
+        audio, rate = sf.read(io.BytesIO(sample["wav"]), dtype="float32")
+        expected = load_audio(entries[json.loads(sample["json"])["id"]]["wav"], 16000)
+        assert rate == 16000 and np.allclose(audio, expected.numpy(), atol=1e-4)
+
+
+def test_shards_written_by_webdataset_are_read(tmp_path):
+    manifest, entries = make_manifest(tmp_path, 7)
+    folder = tmp_path / "wds"
+    folder.mkdir()
+    with webdataset.ShardWriter(str(folder / "part-%03d.tar"), maxcount=3, verbose=0) as writer:
+        for uid in sorted(entries):
+            buffer = io.BytesIO()
+            sf.write(buffer, load_audio(entries[uid]["wav"], 16000).numpy(), 16000, subtype="PCM_16", format="WAV")
+            writer.write({"__key__": shard_key(uid), "wav": buffer.getvalue(), "json": {"id": uid}})
+    shards = index_shards(folder, 16000)
+    assert [p.name for p in shards] == ["part-000.tar", "part-001.tar", "part-002.tar"]
+    assert [count for _, count in read_index(folder)[0]] == [3, 3, 1]
+    items = list(ShardDataset(folder, rank=0, world_size=1, shuffle_buffer=0))
+    assert sorted(i["id"] for i in items) == sorted(entries)
+    for item in items:
+        assert torch.allclose(item["sig"], load_audio(entries[item["id"]]["wav"], 16000), atol=1e-4)
+    with webdataset.TarWriter(str(folder / "part-003.tar")) as writer:
+        writer.write({"__key__": "lonely", "flac": b"0"})
+    with pytest.raises(ShardError, match="part-003.tar: utterance 'lonely' has members \\['flac'\\]"):
+        index_shards(folder, 16000)
+    with pytest.raises(ShardError, match="holds no .tar shards"):
+        index_shards(tmp_path / "wav", 16000)
