@@ -4,8 +4,9 @@ import math
 
 import torch
 
-from maese.augment.base import Distortion, add_at_ratio, check_range, is_silent, uniform
+from maese.augment.base import Distortion, add_at_ratio, check_prob, check_range, is_silent, uniform
 from maese.augment.sources import as_pool
+from maese.augment.tilt import spectral_tilt
 
 
 class AddNoise(Distortion):
@@ -25,14 +26,23 @@ class AddNoise(Distortion):
     max_cache_seconds : float
         Memory bound of the noise pool.
     seed : int or None
+    tilt_range : (float, float) or None
+        Spectral tilt of the noise, dB per octave (:func:`maese.augment.tilt.spectral_tilt`), drawn uniformly per
+        example before the noise is scaled to its SNR; None: the noise as recorded (and no draws for it).
+    tilt_prob : float
+        Chance per example that its noise is tilted (with ``tilt_range``).
     """
 
     def __init__(
         self, noise_files, snr_range=(-5.0, 20.0), prob=1.0, sample_rate=16000, max_cache_seconds=3600.0, seed=None,
+        tilt_range=None, tilt_prob=1.0,
     ):
         super().__init__(prob, seed)
         self.snr_range = check_range("snr_range", snr_range)
         self.pool = as_pool(noise_files, sample_rate, max_cache_seconds, "noise pool")
+        self.sample_rate = sample_rate
+        self.tilt_range = None if tilt_range is None else check_range("tilt_range", tilt_range)
+        self.tilt_prob = check_prob("tilt_prob", tilt_prob)
 
     def __call__(self, x, generator=None, lengths=None):
         """Distort ``x [batch, time]``.
@@ -40,22 +50,30 @@ class AddNoise(Distortion):
         Returns
         -------
         (``[batch, time]``, params): ``applied`` bool, ``snr_db`` (inf where untouched),
-        ``noise_index`` (-1 where untouched), each ``[batch]`` on ``x``'s device.
+        ``noise_index`` (-1 where untouched), ``tilt_db`` (dB per octave; 0 where not tilted), each ``[batch]`` on
+        ``x``'s device.
         """
         generator, mask, applied = self.begin(x, generator, lengths)
         batch, time = x.shape
         snr = uniform(generator, self.snr_range, batch)
         index = torch.randint(len(self.pool), (batch,), generator=generator)
         position = torch.rand(batch, generator=generator)
+        tilt = torch.zeros(batch)
+        if self.tilt_range is not None:
+            drawn = uniform(generator, self.tilt_range, batch)
+            tilt = torch.where(torch.rand(batch, generator=generator) < self.tilt_prob, drawn, 0.0)
         applied &= ~is_silent(x).cpu()
         y = x.clone()
         rows = applied.nonzero().squeeze(1)
         if len(rows):
             noise = self.pool.segments(index[rows], position[rows], time).to(x)
+            if self.tilt_range is not None:
+                noise = spectral_tilt(noise, tilt[rows], self.sample_rate)
             add_at_ratio(y, x, rows, noise, snr[rows], mask, applied)
         params = {
             "applied": applied,
             "snr_db": torch.where(applied, snr, math.inf),
             "noise_index": torch.where(applied, index, -1),
+            "tilt_db": torch.where(applied, tilt, 0.0),
         }
         return y, {key: value.to(x.device) for key, value in params.items()}

@@ -1,0 +1,27 @@
+"""Spectral tilt: a first-order colouring of a signal's spectrum, ``|Y(f)| = |X(f)| (f / ref_hz) ** (tilt / 6.02)``.
+
+A tilt of -6 dB per octave turns white noise into brown-like noise, +3 dB per octave into blue-like noise.
+Drawn per example, it spreads a small set of recorded noises over many spectral shapes (real noises such as
+engines, fans and traffic are far more low-frequency heavy than most environmental sound clips).
+"""
+
+import math
+
+import torch
+
+DB_PER_OCTAVE_PER_EXPONENT = 20.0 * math.log10(2.0)  # a magnitude exponent of 1 is 6.02 dB per octave
+
+
+def spectral_tilt(x, tilt_db_per_octave, sample_rate, ref_hz=1000.0, min_hz=50.0):
+    """Tilt the spectrum of each row of ``x [batch, time]`` by ``tilt_db_per_octave [batch]``.
+
+    The gain is 1 (0 dB) at ``ref_hz`` and constant below ``min_hz`` (no boost of DC and rumble); a tilt of 0
+    returns the row unchanged (up to the FFT round trip). Returns ``[batch, time]``, ``x``'s dtype and device.
+    """
+    time = x.shape[-1]
+    freqs = torch.fft.rfftfreq(time, d=1.0 / sample_rate, device=x.device, dtype=torch.float64)
+    octaves = torch.log2(freqs.clamp(min=min_hz) / ref_hz)  # [bins]
+    exponent = tilt_db_per_octave.to(x.device, torch.float64).unsqueeze(1) / DB_PER_OCTAVE_PER_EXPONENT
+    gain = torch.exp2(exponent * octaves)  # [batch, bins]
+    spectrum = torch.fft.rfft(x.to(torch.float64), dim=-1)
+    return torch.fft.irfft(spectrum * gain, n=time, dim=-1).to(x.dtype)
