@@ -18,11 +18,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from maese.cli.score import RESULTS
 from maese.dataio import write_text
 from maese.scoring import HEADERS, read_scores
+from maese.summaries import paired_difference as compare  # the paired test, shared with report.py's summaries
 
 METRICS = ("pesq", "estoi", "si_sdr")
 
@@ -50,28 +50,6 @@ def paired_scores(evals, split, system, metric):
             raise ValueError(f"{Path(e) / split}: other files than {Path(evals[0]) / split}; compare runs of one "
                              "test set.")
     return np.array([[table[f].get(metric, math.nan) for f in files] for table in tables], dtype=np.float64)
-
-
-def compare(a, b):
-    """Paired comparison of score arrays ``a``, ``b`` ``[runs, files]``.
-
-    Returns
-    -------
-    dict: mean_a, mean_b, diff (mean over files of the run-averaged A - B), half (95% half-width), p (paired
-    t-test, NaN below 2 files), n (files kept: finite in every run of both), per_run (A - B of each run).
-    """
-    keep = np.isfinite(a).all(0) & np.isfinite(b).all(0)
-    a, b = a[:, keep], b[:, keep]
-    n = int(keep.sum())
-    diff = (a - b).mean(0)
-    result = {"mean_a": float(a.mean()) if n else math.nan, "mean_b": float(b.mean()) if n else math.nan,
-              "diff": float(diff.mean()) if n else math.nan, "half": math.nan, "p": math.nan, "n": n,
-              "per_run": [float(d) for d in (a - b).mean(1)] if n else [math.nan] * a.shape[0]}
-    if n >= 2:
-        spread = diff.std(ddof=1)
-        result["half"] = float(stats.t.ppf(0.975, n - 1) * spread / math.sqrt(n))
-        result["p"] = float(stats.ttest_1samp(diff, 0.0).pvalue) if spread > 0 else (0.0 if diff[0] else 1.0)
-    return result
 
 
 def comparison_table(evals, a, b, metrics=METRICS):

@@ -7,20 +7,37 @@ One run per paired fraction, F=EVAL each; the report starts with a data-efficien
 columns: mae / scratch PESQ and SI-SDR per test split, read from the per-file CSVs of evaluate.py):
     python report.py --out RESULTS.md --title T -- 0.01=results/small/fractions/eval/p0.01 0.1=...
 
-The file is rewritten only when its text changes (a re-run leaves it, and its time stamp, alone).
+--run DIR puts the run's environment under the title: its DIR/run.json (run.sh records it; maese/runinfo.py) and the
+git revisions its trainings recorded (DIR/*/env.log). The file is rewritten only when its text changes (a re-run
+leaves it, and its time stamp, alone).
+
+The committed score summaries behind RESULTS.md (recipes/DNS/summaries/, one JSON file per published run; see
+maese/summaries.py), and the tables they generate there:
+    python report.py summarize results/real --out summaries/real_2026-12-06.json [--commit C --date D --command ...]
+    python report.py tables summaries/*.json            # rewrites every generated block of RESULTS.md
+summarize reads every scored test set of the results folder (eval/p<F>/<split>_<task>/ or eval/<split>_<task>/):
+per system the mean, 95% half-width and files of each metric, and the paired comparison mae - scratch. The header
+comes from the run's run.json; a run without one takes the overrides (--date, --commit, --command, --versions,
+--machine, --threads) and the git revisions of its trainings' env.log.
 """
 
 import argparse
 import math
+import shlex
 import sys
 from pathlib import Path
 
+from maese import runinfo, summaries
 from maese.cli.score import RESULTS
 from maese.dataio import write_text
 from maese.scoring import HEADERS, mean_ci
 
 SYSTEMS = ("mae", "scratch")  # the --est names of run.sh stage 6
 TABLE_METRICS = ("pesq", "si_sdr")
+RUN_INFO = "run.json"  # run.sh's record of the run, in its results folder
+HERE = Path(__file__).resolve().parent
+RESULTS_MD = HERE / "RESULTS.md"  # the recipe's published results, with the blocks the summaries generate
+SUMMARIES = HERE / "summaries"
 
 
 def split_folders(eval_dir):
@@ -81,7 +98,32 @@ def data_efficiency_table(fraction_evals, systems=SYSTEMS, metrics=TABLE_METRICS
     return "\n".join(lines) + "\n\n" + caption + "\n"
 
 
-def build_report(title, evals, notes=()):
+def run_evals(results):
+    """[(paired fraction label, eval folder)] of a results folder: ``eval/p<F>/`` per fraction (sorted), else
+    [(None, ``eval/``)]."""
+    eval_dir = Path(results) / "eval"
+    fractions = [d for d in eval_dir.glob("p*") if d.is_dir() and split_folders(d)]
+    return [(d.name[1:], d) for d in sorted(fractions, key=lambda d: float(d.name[1:]))] or [(None, eval_dir)]
+
+
+def environment(results, overrides=None):
+    """A run's header fields (``maese.summaries.ENVIRONMENT``): the git revisions and Python of its trainings'
+    env.log, replaced by what its run.json records, replaced by ``overrides`` (field -> text, None skipped)."""
+    fields = runinfo.training_records(results)
+    fields.update(runinfo.describe(runinfo.read_entries(Path(results) / RUN_INFO)))
+    fields.update({key: text for key, text in (overrides or {}).items() if text})
+    return {key: fields[key] for key in summaries.ENVIRONMENT if key in fields}
+
+
+def summarize(results, name, made_by, overrides=None):
+    """The summary (``maese.summaries``) of every scored test set of a run's results folder."""
+    tables = [summaries.split_summary(d, label) for label, e in run_evals(results) for d in split_folders(e)]
+    if not tables:
+        raise ValueError(f"{results}: no scored test set (eval/<split>_<task>/{RESULTS}); run stage 6 first.")
+    return {"name": name, "made_by": made_by, "environment": environment(results, overrides), "tables": tables}
+
+
+def build_report(title, evals, notes=(), run=None):
     """The report's markdown.
 
     Arguments
@@ -90,10 +132,13 @@ def build_report(title, evals, notes=()):
     evals : list of (paired fraction label or None, eval folder). With labels, a data-efficiency table
         comes first and each fraction has its own section.
     notes : lines listed under the title (e.g. the run's options).
+    run : the run's results folder: its environment (:func:`environment`) goes under the title.
     """
     lines = [f"# {title}", ""]
     if notes:
         lines += [*(f"- {note}" for note in notes), ""]
+    if run is not None:
+        lines += ["## Environment", "", *summaries.environment_lines(environment(run)), ""]
     labelled = [(label, folder) for label, folder in evals if label is not None]
     if labelled:
         lines += ["## Data efficiency: fine-tuned MAE vs scratch per paired fraction", "",
@@ -106,6 +151,10 @@ def build_report(title, evals, notes=()):
             lines += [f"No results in `{folder}` yet (run stage 6).", ""]
         for split in splits:
             lines += [(split / RESULTS).read_text().rstrip("\n"), ""]
+        compared = summaries.comparison_table([summaries.split_summary(split, label) for split in splits])
+        if compared:
+            lines += ["### Paired comparisons", "", "A - B over the files of each test set: mean difference ± 95% "
+                      "half-width (p-value of a paired t-test).", "", compared]
     return "\n".join(lines)
 
 
@@ -127,17 +176,58 @@ def _eval_arg(text):
     return label, Path(folder)
 
 
+def summarize_main(argv):
+    """``report.py summarize RESULTS --out SUMMARY.json [overrides]``: write a run's summary."""
+    parser = argparse.ArgumentParser(prog="report.py summarize", description=summarize.__doc__)
+    parser.add_argument("results", type=Path, help="the run's results folder (run.sh --results)")
+    parser.add_argument("--out", type=Path, required=True, help="the summary (JSON), e.g. summaries/NAME.json")
+    parser.add_argument("--name", help="the run's name in RESULTS.md's markers (default: the --out file's stem)")
+    for key in summaries.ENVIRONMENT:
+        if key != "trainings":
+            parser.add_argument(f"--{key}", help=f"the header's {key}, where run.json does not record it")
+    args = parser.parse_args(argv)
+    overrides = {key: getattr(args, key) for key in summaries.ENVIRONMENT if key != "trainings"}
+    made_by = shlex.join(["python", "report.py", "summarize", *argv])
+    try:
+        summary = summarize(args.results, args.name or args.out.stem, made_by, overrides)
+    except ValueError as err:
+        parser.error(str(err))
+    write_if_changed(args.out, summaries.to_json(summary))
+    print(summaries.render(summary))
+
+
+def tables_main(argv):
+    """``report.py tables SUMMARY...``: rewrite the generated blocks of RESULTS.md from the summaries."""
+    parser = argparse.ArgumentParser(prog="report.py tables", description=tables_main.__doc__)
+    parser.add_argument("summaries", nargs="+", type=Path, help="summary files (report.py summarize)")
+    parser.add_argument("--results_md", type=Path, default=RESULTS_MD, help=f"default: {RESULTS_MD}")
+    args = parser.parse_args(argv)
+    try:
+        changed = summaries.regenerate_file(args.results_md, args.summaries)
+    except (OSError, ValueError) as err:  # a missing file, a block without its summary
+        parser.error(f"{args.results_md}: {err}")
+    print(f"{args.results_md}: {'generated blocks rewritten' if changed else 'up to date'}")
+
+
+COMMANDS = {"summarize": summarize_main, "tables": tables_main}
+
+
 def main(argv=None):
+    """The report of a run (stage 7), or one of ``COMMANDS`` when it is the first argument."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="the report (markdown)")
     parser.add_argument("--title", default="DNS recipe: results")
     parser.add_argument("--note", action="append", default=[], help="a line under the title")
+    parser.add_argument("--run", type=Path, help="the run's results folder: its run.json and env.log in the header")
     parser.add_argument("evals", nargs="+", type=_eval_arg, metavar="[FRACTION=]EVAL",
                         help="scoring folders (run.sh stage 6), labelled with their paired fraction or all unlabelled")
     args = parser.parse_args(argv)
     if len({label is None for label, _ in args.evals}) > 1:
         parser.error("label every EVAL folder with its paired fraction (FRACTION=EVAL), or none")
-    text = build_report(args.title, args.evals, args.note)
+    text = build_report(args.title, args.evals, args.note, args.run)
     if not write_if_changed(args.out, text):
         print(f"({args.out} is up to date)", file=sys.stderr)
     print(text)

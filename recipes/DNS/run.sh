@@ -27,7 +27,10 @@
 #                             set (--real_data; built into <results>/prepared/real_set/). The unprocessed input and
 #                             the classical methods are scored once into classical/<split>_<task>/, the models into
 #                             eval/<split>_<task>/, whose tables hold all of them
-#   7  report                 <results>/RESULTS.md, printed
+#   7  report                 <results>/RESULTS.md, printed, its header from <results>/run.json: before its first
+#                             stage each run.sh adds its command, date, git commit, versions, CPUs/GPUs and threads
+#                             there (python -m maese.runinfo; a re-run of the same command at the same commit adds
+#                             nothing)
 #
 # Results go to results/<size>/ (--results DIR: DIR/), or with --tag NAME to results/<size>/NAME/. The tags share
 # the data preparation in results/<size>/prepared/ (the same noisy inputs and splits); a run whose options change
@@ -80,6 +83,7 @@
 # when its models were retrained) and resumes a killed run: re-run the same command.
 set -euo pipefail
 caller=$PWD
+typed=("$0" "$@")  # the command as typed, recorded in <results>/run.json
 cd "$(dirname "$0")"
 source ../../maese/shell/recipe_lib.sh  # die, abspath, check_size, check_metrics, run_stage, log, ...
 
@@ -235,6 +239,12 @@ eval_dir() { echo "${results}/eval${1:+/p$1}"; }
 
 has_task() { [[ " ${task_list[*]} " == *" $1 "* ]]; }
 SECONDS=0
+job_threads=${OMP_NUM_THREADS:-$(( cpus / jobs > 0 ? cpus / jobs : 1 ))}  # each job's threads (with --jobs > 1)
+if [ "$stop_stage" -ge 1 ] && [ "$stage" -le 7 ]; then  # the run's record, for the report's header
+  threads=${OMP_NUM_THREADS:-}; [ "$jobs" -eq 1 ] || threads=$job_threads
+  "$python" -m maese.runinfo --out "${results}/run.json" --cwd "$caller" --jobs "$jobs" ${threads:+--threads "$threads"} \
+    -- "${typed[@]}"
+fi
 
 # spawn LOG COMMAND...: with --jobs 1, run COMMAND here; else in the background, at most $jobs at once,
 # its output into LOG. finish: wait for the spawned commands; stop if one failed, naming its log.
@@ -246,8 +256,7 @@ spawn() {
   while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
   mkdir -p "$(dirname "$log")"
   echo "  started: $(dirname "$log") (in the background; log: ${log})"
-  ( [ -n "${OMP_NUM_THREADS:-}" ] || export OMP_NUM_THREADS=$(( cpus / jobs > 0 ? cpus / jobs : 1 ))
-    "$@" ) > "$log" 2>&1 &
+  ( export OMP_NUM_THREADS=$job_threads; "$@" ) > "$log" 2>&1 &
   spawned+=($!); spawned_logs+=("$log")
 }
 # await PID: wait for that spawned job; if it failed, wait for the others and stop (as finish does).
@@ -492,6 +501,6 @@ if run_stage 7; then
   [ -n "$finetune_opts" ] && notes+=(--note "fine-tuning options: ${finetune_opts}")
   [ ${#extra[@]} -gt 0 ] && notes+=(--note "options of every stage: ${extra[*]}")
   "$python" report.py --out "${results}/RESULTS.md" --title "DNS recipe, size ${size}${tag:+, ${tag}}: results" \
-    "${notes[@]}" -- "${evals[@]}"
+    --run "$results" "${notes[@]}" -- "${evals[@]}"
 fi
 log "-" "done in $((SECONDS / 60)) min $((SECONDS % 60)) s"

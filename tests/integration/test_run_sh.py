@@ -209,10 +209,15 @@ def fake(tmp_path):
         if check:
             assert proc.returncode == 0, proc.stdout + proc.stderr
         calls = [line.split("\x1f")[:-1] for line in log.read_text().splitlines()]
+        run.records = [c for c in calls if c[:2] == RUNINFO]  # run.json's record: its own test below
+        calls = [c for c in calls if c[:2] != RUNINFO]
         return (calls, proc) if not check else calls
 
     run.python = python
     return run
+
+
+RUNINFO = ["-m", "maese.runinfo"]
 
 
 def value(call, key):
@@ -263,6 +268,17 @@ def test_options_reach_the_stages_they_are_meant_for(fake, tmp_path):
 
     again = fake("run.sh", "--size", "tiny", "--results", base, "--tag", "t", "--stop_stage", "5")
     assert [c[0] for c in again] == ["-m"]  # every training left its .done
+
+
+def test_each_run_records_its_command_in_run_json_and_the_report_reads_it(fake, tmp_path):
+    base = tmp_path / "r"
+    args = ["--size", "tiny", "--results", str(base), "--tag", "t", "--jobs", "2"]
+    calls = fake("run.sh", *args, OMP_NUM_THREADS="3")
+    (record,) = fake.records  # before the first stage
+    assert value(record, "--out") == f"{base}/t/run.json" and value(record, "--cwd") == str(DNS_RECIPE)
+    assert value(record, "--jobs") == "2" and value(record, "--threads") == "3"
+    assert record[record.index("--") + 1:] == ["run.sh", "--python", str(fake.python), "--real_data", "none", *args]
+    assert calls[-1][0] == "report.py" and value(calls[-1], "--run") == f"{base}/t"
 
 
 def test_real_data_is_built_once_enhanced_by_every_training_and_scored_where_enhanced(fake, tmp_path):

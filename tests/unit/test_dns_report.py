@@ -1,5 +1,7 @@
-"""recipes/DNS/report.py (run.sh stage 7): per-system means, the data-efficiency table, the report, the CLI."""
+"""recipes/DNS/report.py (run.sh stage 7): per-system means, the data-efficiency table, the report, the CLI; the
+score summaries of a run and RESULTS.md's generated blocks (regenerated here from the committed summaries)."""
 
+import json
 import math
 import os
 from pathlib import Path
@@ -7,6 +9,7 @@ from pathlib import Path
 import pytest
 from scoring_fixtures import load_recipe_module
 
+from maese import runinfo, summaries
 from maese.scoring import write_csv
 
 NAN = float("nan")
@@ -29,7 +32,8 @@ def scored_split(folder, name, mae, scratch):
     """An eval split folder ``folder/name`` with results.md, mae.csv and scratch.csv ((pesq, si_sdr) lists)."""
     split = Path(folder) / name
     split.mkdir(parents=True)
-    (split / "results.md").write_text(f"### test_set/{name}\n\n| system | files scored |\n")
+    (split / "results.md").write_text(f"### test_set/{name}\n\n| system | files scored |\n| --- | ---: |\n"
+                                      "| mae | 2/2 |\n| scratch | 2/2 |\n")
     scores(split, "mae", *mae)
     scores(split, "scratch", *scratch)
     return split
@@ -102,3 +106,75 @@ def test_cli_writes_the_report_once_and_leaves_an_up_to_date_one_alone(report, f
     assert "label every EVAL folder" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         report.main(["--out", str(out), "=x"])
+
+
+def test_the_report_has_the_environment_of_the_run_and_the_paired_comparisons(report, fractions, tmp_path):
+    run = fractions[0][1].parents[1]
+    runinfo.record(run / "run.json", runinfo.collect(["./run.sh", "--size", "tiny"], tmp_path, 2, 1))
+    text = report.build_report("T", fractions, run=run)
+    assert "## Environment\n\n- date: " in text and "- command: `cd " in text and "./run.sh --size tiny`" in text
+    assert text.index("## Environment") < text.index("## Data efficiency")
+    low = text.split("## Paired fraction 0.01")[1].split("## Paired fraction 0.1")[0]
+    compared = low.split("### Paired comparisons")[1]  # PESQ, STOI (0.9 in every file), SI-SDR
+    assert ("| 0.01 | test_set/indomain_denoise | mae - scratch | +1.000 ± 0.000 (p < 0.001) | +0.000 ± 0.000 (p 1.000) "
+            "| +2.50 ± 6.35 (p 0.126) | 2 |") in compared
+    assert "| 0.01 | test_set/ood_denoise | mae - scratch | " in compared and "| +1.00 | 1/2 |" in compared  # one file
+    assert "Environment" not in report.build_report("T", fractions)
+
+
+@pytest.fixture
+def run(fractions, tmp_path):
+    """A results folder with two fractions, the env.log of two trainings at other commits, and no run.json."""
+    for folder, commit in (("pretrain", "1f23a5f"), ("finetune_denoise_p0.1", "0774913")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "env.log").write_text(f"Python version:\n3.11.7 (main)\nGit revision:\n{commit}\n")
+    return tmp_path
+
+
+def test_summarize_reads_every_scored_test_set_and_the_environment(report, run):
+    summary = report.summarize(run, "r", "made by", {"commit": "1f23a5f", "date": None})
+    assert [(t["label"], t["split"]) for t in summary["tables"]] == [
+        ("0.01", "indomain_denoise"), ("0.01", "ood_denoise"), ("0.1", "indomain_denoise")]
+    assert summary["tables"][2]["systems"]["mae"]["pesq"][0] == 3.25
+    assert summary["environment"] == {"commit": "1f23a5f", "trainings": "0774913: finetune_denoise_p0.1; "
+                                      "1f23a5f: pretrain", "versions": "Python 3.11.7"}
+    runinfo.record(run / "run.json", runinfo.collect(["./run.sh"], run, 2, None))  # run.json: above env.log
+    recorded = report.summarize(run, "r", "m")["environment"]
+    assert recorded["versions"].startswith("Python ") and "PyTorch" in recorded["versions"]
+    assert recorded["command"].endswith("./run.sh") and recorded["trainings"].startswith("0774913")
+    assert report.summarize(run, "r", "m", {"commit": "abc"})["environment"]["commit"] == "abc"  # overrides: above all
+    with pytest.raises(ValueError, match="no scored test set"):
+        report.summarize(run / "pretrain", "r", "m")
+
+
+def test_summarize_then_tables_regenerate_the_block_in_place(report, run, tmp_path, capsys):
+    out = tmp_path / "summaries" / "r_2026-12-06.json"
+    report.main(["summarize", str(run), "--out", str(out), "--commit", "1f23a5f", "--command", "./run.sh --x 'a b'"])
+    summary = json.loads(out.read_text())
+    assert summary["name"] == "r_2026-12-06" and summary["environment"]["command"] == "./run.sh --x 'a b'"
+    assert summary["made_by"] == (f"python report.py summarize {run} --out {out} --commit 1f23a5f "
+                                  "--command './run.sh --x '\"'\"'a b'\"'\"''")
+    assert "#### test_set/indomain_denoise" in capsys.readouterr().out
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# R\n\n<!-- generated: r_2026-12-06 -->\n<!-- end generated -->\n\nProse.\n")
+    report.main(["tables", str(out), "--results_md", str(results)])
+    assert results.read_text() == ("# R\n\n<!-- generated: r_2026-12-06 -->\n" + summaries.render(summary)
+                                   + "<!-- end generated -->\n\nProse.\n")
+    assert "generated blocks rewritten" in capsys.readouterr().out
+    report.main(["tables", str(out), "--results_md", str(results)])
+    assert "up to date" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        report.main(["tables", str(out), "--results_md", str(tmp_path / "summaries" / "none.md")])
+    with pytest.raises(SystemExit):
+        report.main(["summarize", str(run / "pretrain"), "--out", str(out)])
+    assert "no scored test set" in capsys.readouterr().err
+
+
+def test_results_md_is_what_the_committed_summaries_generate(report):
+    """Every generated block of recipes/DNS/RESULTS.md, regenerated from recipes/DNS/summaries/: a hand edit of a
+    number in a block, or a summary changed without `python report.py tables summaries/*.json`, fails here."""
+    paths = sorted(report.SUMMARIES.glob("*.json"))
+    assert paths, f"no summaries in {report.SUMMARIES}"
+    text = report.RESULTS_MD.read_text()
+    rendered = {s["name"]: summaries.render(s) for s in map(summaries.read_summary, paths)}
+    assert summaries.regenerate(text, rendered) == text, "run: cd recipes/DNS && python report.py tables summaries/*.json"
