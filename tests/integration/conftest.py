@@ -1,5 +1,6 @@
 """Shared fixtures of the integration tests: one tiny embedded corpus per test session."""
 
+import math
 import os
 import subprocess
 import sys
@@ -26,6 +27,35 @@ def run_recipe(args, cwd=DNS_RECIPE, launcher=None, timeout=600, env=None):
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     return proc
+
+
+def table_rows(results_md):
+    """{system: [cell, ...]} of the first markdown table in a maese-score results.md."""
+    rows = {}
+    for line in Path(results_md).read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and cells[0] not in ("system", "---"):
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def cell_mean(cell):
+    """The mean of a results.md cell (``mean ± half-width``, or ``mean``); NaN for ``-`` or text."""
+    try:
+        return float(cell.split(" ± ")[0])
+    except ValueError:
+        return math.nan
+
+
+def assert_all_scored(results_md, systems, files, metrics):
+    """The table of ``results_md`` has the rows ``systems`` in order, each with all ``files`` scored and a
+    finite mean for each of its ``metrics`` columns (a system whose every file failed scoring fails here)."""
+    rows = table_rows(results_md)
+    assert list(rows) == list(systems), f"{results_md}: rows {list(rows)}, expected {list(systems)}"
+    for system, cells in rows.items():
+        assert cells[0] == f"{files}/{files}", f"{results_md} {system}: {cells}"
+        means = [cell_mean(c) for c in cells[1:]]
+        assert len(means) == metrics and all(math.isfinite(m) for m in means), f"{results_md} {system}: {cells}"
 
 
 def load_recipe_module(recipe, name):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from conftest import DNS_RECIPE, run_recipe
+from conftest import DNS_RECIPE, assert_all_scored, run_recipe, table_rows
 
 sys.path.insert(0, str(DNS_RECIPE))
 from report import system_means  # noqa: E402
@@ -30,16 +30,6 @@ def run_sh(*args):
     proc = run_recipe(["run.sh", "--size", "tiny", "--python", sys.executable, *args], launcher=["bash"],
                       env={"METRICS": ""})  # tiny's default metrics
     return proc, time.monotonic() - start
-
-
-def table_rows(results_md):
-    """{system: [cell, ...]} of the first markdown table in an evaluate.py results.md."""
-    rows = {}
-    for line in results_md.read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if line.startswith("| ") and cells[0] not in ("system", "---"):
-            rows[cells[0]] = cells[1:]
-    return rows
 
 
 def snapshot(root):
@@ -93,12 +83,8 @@ def test_every_stage_writes_its_outputs(pipeline):
             enhanced = sorted((results / f"{system}_{task}" / "enhanced" / "real" / task).glob("*.wav"))
             assert [p.name for p in enhanced] == [p.name for p in sorted((real / noisy).glob("*.wav"))] != []
         for split in (*SPLITS, "real"):
-            rows = table_rows(results / "eval" / f"{split}_{task}" / "results.md")
-            assert list(rows) == ["unprocessed", *BASELINES[task], "mae", "scratch"]
-            for system, cells in rows.items():
-                assert cells[0] == "3/3", f"{split}_{task} {system}: {cells}"
-                means = [float(c.split(" ± ")[0]) for c in cells[1:]]
-                assert len(means) == 4 and all(math.isfinite(m) for m in means), f"{split}_{task} {system}: {cells}"
+            assert_all_scored(results / "eval" / f"{split}_{task}" / "results.md",
+                              ["unprocessed", *BASELINES[task], "mae", "scratch"], files=3, metrics=4)
     report = (results / "RESULTS.md").read_text()
     assert report.startswith("# DNS recipe, size tiny: results")
     titles = re.findall(r"^### (test_set/\S+)", report, flags=re.MULTILINE)

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import REPO, load_recipe_module, run_pairs_recipe
+from conftest import REPO, assert_all_scored, load_recipe_module, run_pairs_recipe
 
 VOICEBANK = REPO / "recipes" / "Voicebank"
 RATE = 48000
 TRAIN_SPEAKERS, TEST_SPEAKERS = ("p226", "p227", "p287"), ("p232", "p257")
+BASELINES = ("spectral_gating", "wiener", "rnnoise", "deepfilternet3")
 vb = load_recipe_module("Voicebank", "prepare")
 
 
@@ -116,17 +117,17 @@ def test_run_sh_finetunes_trains_from_scratch_and_scores(corpus, tmp_path):
         enhanced = sorted(p.name for p in (out / "enhanced" / "test").glob("*.wav"))
         assert enhanced == [f"{s}_00{i}.wav" for s in TEST_SPEAKERS for i in (1, 2)]
         assert sf.info(out / "enhanced" / "test" / enhanced[0]).samplerate == 16000
-    table = (results / "eval" / "results.md").read_text()
-    for row in ("unprocessed", "spectral_gating", "wiener", "rnnoise", "deepfilternet3", "mae", "scratch"):
-        assert row in table
-    assert "dns" in (results / "dns_ood" / "results.md").read_text()
+    systems = {"eval": ("unprocessed", *BASELINES, "mae", "scratch"), "dns_ood": ("unprocessed", "dns")}
+    for table, rows in systems.items():
+        assert_all_scored(results / table / "results.md", rows, files=4, metrics=3)  # pesq, stoi, si_sdr
     assert len(list((results / "dns_ood" / "enhanced").glob("*.wav"))) == 4
     _, again = run_pairs_recipe("Voicebank", corpus, tmp_path, *options)
     assert again.stdout.count("is done") == 2 and again.stdout.count("exists; skipped") == 2
     _, rescored = run_pairs_recipe("Voicebank", corpus, tmp_path, *options, "--metrics", "pesq si_sdr")
     assert rescored.stdout.count("was scored with other metrics; scored again") == 2
-    for table in ("eval", "dns_ood"):
+    for table, rows in systems.items():
         assert "- metrics: pesq, si_sdr at 16000 Hz" in (results / table / "results.md").read_text()
+        assert_all_scored(results / table / "results.md", rows, files=4, metrics=2)
 
 
 @pytest.mark.parametrize("args, message", [(["--bogus", "1"], "unknown option --bogus"),

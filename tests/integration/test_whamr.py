@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import load_recipe_module, run_pairs_recipe
+from conftest import assert_all_scored, load_recipe_module, run_pairs_recipe
 
 RATE = 16000
 # WHAMR! names: <wsj0 utterance of s1>_<snr>_<wsj0 utterance of s2>_<snr>.wav
@@ -90,10 +90,9 @@ def test_run_sh_finetunes_trains_from_scratch_and_scores(corpus, tmp_path):
         assert {"loss", "si_sdr", "pesq", "stoi"} <= set(json.loads((out / "valid_metrics.json").read_text()))
         enhanced = sorted(p.stem for p in (out / "enhanced" / "test").glob("*.wav"))
         assert enhanced == sorted(NAMES["tt"])
-    table = (results / "eval" / "results.md").read_text()
-    for row in ("unprocessed", "wpe", "rnnoise", "deepfilternet3", "mae", "scratch"):
-        assert f"| {row} | 2/2 |" in table
+    systems = ("unprocessed", "wpe", "rnnoise", "deepfilternet3", "mae", "scratch")
+    assert_all_scored(results / "eval" / "results.md", systems, files=2, metrics=3)  # pesq, stoi, si_sdr
     (results / "eval" / "rnnoise.csv").unlink()  # as scored before RNNoise was a baseline: scored again
     _, again = run_pairs_recipe("WHAMR", corpus, tmp_path)
     assert f"{results / 'eval'} has no scores of rnnoise (new baselines); scored again" in again.stdout
-    assert "| rnnoise | 2/2 |" in (results / "eval" / "results.md").read_text()
+    assert_all_scored(results / "eval" / "results.md", systems, files=2, metrics=3)
