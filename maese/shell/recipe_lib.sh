@@ -1,23 +1,26 @@
 # Shell helpers shared by the recipes' run.sh (sourced, not run). A run.sh sets, before sourcing:
 #   caller   the folder it was called from (relative paths on its command line are taken from there)
 #   python   the interpreter (the maese commands beside it are used, else those on PATH)
-# and the default of each option; `parse_options` then reads `--name value` into the variable `name`.
+# and the default of each option; `parse_options` then reads `--name value` into the variable `name`
+# (and a flag `--name` into name=1).
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 abspath() { case "$1" in /*) echo "$1" ;; *) echo "${caller}/$1" ;; esac; }
 
-# parse_options "NAME ..." "PATH_NAME ..." ARGS...: each --NAME value into $NAME (PATH_NAMEs made absolute);
-# what follows `--` lands in the array `extra`.
+# parse_options "NAME ..." "PATH_NAME ..." "FLAG_NAME ..." ARGS...: each --NAME value into $NAME (a PATH_NAME's
+# value made absolute), each --FLAG_NAME (no value) sets $FLAG_NAME to 1; what follows `--` lands in the array `extra`.
+# The lists are separated by spaces or newlines.
 parse_options() {
-  local names=" $1 " paths=" $2 " name; shift 2
+  local names=" ${1//[[:space:]]/ } " paths=" ${2//[[:space:]]/ } " flags=" ${3//[[:space:]]/ } " name value; shift 3
   extra=()
   while [ $# -gt 0 ]; do
     [ "$1" = -- ] && { shift; extra=("$@"); return; }
     name=${1#--}
+    if [[ "$1" == --* && "$flags" == *" $name "* ]]; then printf -v "$name" 1; shift; continue; fi
     [[ "$1" == --* && ( "$names" == *" $name "* || "$paths" == *" $name "* ) ]] \
       || die "unknown option $1 (see the header of $0)"
     [ $# -ge 2 ] || die "option $1 needs a value (see the header of $0)"
-    local value=$2
+    value=$2
     [[ "$paths" == *" $name "* ]] && value=$(abspath "$2")
     printf -v "$name" '%s' "$value"
     shift 2

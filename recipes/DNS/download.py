@@ -27,7 +27,7 @@ against the size the server reports, and its SHA-256 recorded at the first downl
 import argparse
 import os
 
-from prepare import check_dns_layout
+from dns_layout import check_dns_layout
 
 from maese import download
 from maese.dataprep import PreparationError
@@ -86,7 +86,7 @@ FULLBAND_SPEECH = ("read_speech", "french_speech", "german_speech", "italian_spe
 
 
 def layout(folder, release):
-    """``<folder>/DNS-Challenge/<release>``, checked as prepare.py checks it, once the fullband release's parts unpacked
+    """``<folder>/DNS-Challenge/<release>``, checked as dns_layout.py checks it, once the fullband release's parts unpacked
     elsewhere are in place: ``impulse_responses`` linked to ``datasets/impulse_responses``, and speech folders found
     beside ``clean_fullband/`` moved into it (renames; links to folders would not be followed by the preparation)."""
     root = folder / ROOT / release

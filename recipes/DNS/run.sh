@@ -85,64 +85,19 @@ set -euo pipefail
 caller=$PWD
 typed=("$0" "$@")  # the command as typed, recorded in <results>/run.json
 cd "$(dirname "$0")"
-source ../../maese/shell/recipe_lib.sh  # die, abspath, check_size, check_metrics, run_stage, log, ...
+source ../../maese/shell/recipe_lib.sh  # parse_options, die, abspath, check_size, check_metrics, run_stage, log, ...
 
-stage=1
-stop_stage=7
-size=small
-data_folder=
-corpus_folder=
-speech_folder=
-noise_folder=
-rir_folder=
-results_base=
-tag=
-pretrain_opts=
-finetune_opts=
-pretrained_folder=
-fractions=
-tasks="denoise dereverb"
-real_data=
-metrics=
-jobs=
-download_folder=
-dns_subset=
+stage=1 stop_stage=7 size=small tag= pretrain_opts= finetune_opts= fractions= tasks="denoise dereverb" jobs=
+metrics= real_data= dns_subset= delete_archives=
+data_folder= corpus_folder= speech_folder= noise_folder= rir_folder= results= pretrained_folder= download_folder=
 archives=
-delete_archives=
 python=${PYTHON:-python}
 [ -x ../../.venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=../../.venv/bin/python
-
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --) shift; break ;;
-    --delete_archives) delete_archives=1; shift ;;
-    --*) [ $# -ge 2 ] || die "option $1 needs a value (see the header of $0)" ;;&
-    --stage) stage=$2; shift 2 ;;
-    --stop_stage) stop_stage=$2; shift 2 ;;
-    --size) size=$2; shift 2 ;;
-    --data_folder) data_folder=$(abspath "$2"); shift 2 ;;
-    --corpus_folder) corpus_folder=$(abspath "$2"); shift 2 ;;
-    --speech_folder) speech_folder=$(abspath "$2"); shift 2 ;;
-    --noise_folder) noise_folder=$(abspath "$2"); shift 2 ;;
-    --rir_folder) rir_folder=$(abspath "$2"); shift 2 ;;
-    --results) results_base=$(abspath "$2"); shift 2 ;;
-    --tag) tag=$2; shift 2 ;;
-    --pretrain_opts) pretrain_opts=$2; shift 2 ;;
-    --finetune_opts) finetune_opts=$2; shift 2 ;;
-    --pretrained_folder) pretrained_folder=$(abspath "$2"); shift 2 ;;
-    --fractions) fractions=$2; shift 2 ;;
-    --tasks) tasks=$2; shift 2 ;;
-    --jobs) jobs=$2; shift 2 ;;
-    --real_data) real_data=$2; [ "$2" = none ] || real_data=$(abspath "$2"); shift 2 ;;
-    --metrics) metrics=$2; shift 2 ;;
-    --python) python=$2; shift 2 ;;
-    --download_folder) download_folder=$(abspath "$2"); shift 2 ;;
-    --dns_subset) dns_subset=$2; shift 2 ;;
-    --archives) archives=$(abspath "$2"); shift 2 ;;
-    *) die "unknown option $1 (see the header of $0)" ;;
-  esac
-done
-extra=("$@")
+parse_options "stage stop_stage size tag pretrain_opts finetune_opts fractions tasks jobs metrics real_data python
+  dns_subset" "data_folder corpus_folder speech_folder noise_folder rir_folder results pretrained_folder download_folder
+  archives" "delete_archives" "$@"
+results_base=$results  # --results DIR: the untagged run's folder; $results becomes this run's (with its --tag) below
+[ -z "$real_data" ] || [ "$real_data" = none ] || real_data=$(abspath "$real_data")  # a folder, or none
 if [ -n "$speech_folder$noise_folder$rir_folder" ]; then
   [ -n "$speech_folder" ] && [ -n "$noise_folder" ] || die "--speech_folder and --noise_folder go together"
   [ -z "$data_folder$corpus_folder" ] || die "--speech_folder builds its own corpus: drop --data_folder/--corpus_folder"

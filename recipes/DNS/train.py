@@ -11,14 +11,9 @@ A stage file may be thin: ``base: <file>`` plus plain values, which override the
 
 import sys
 
-from prepare import (
-    REAL_SET,
-    enhancement_splits,
-    paired_manifest,
-    prepare_dns,
-    prepare_paired,
-    prepare_test_sets,
-)
+from dns_paired import paired_manifest, prepare_paired
+from dns_test_sets import REAL_SET, enhancement_splits, prepare_test_sets
+from prepare import prepare_dns
 from speechbrain.utils.distributed import run_on_main
 
 from maese import recipe
@@ -88,7 +83,7 @@ def pretrain(hparams, run_opts):
 def finetune(hparams, run_opts):
     """Fine-tuning (or scratch training) on pairs made on the fly, validation metrics of the best checkpoint,
     enhancement of the task's validation and test inputs into ``<enhanced_folder>/<split>/<task>/``
-    (see ``prepare.enhancement_splits``)."""
+    (see ``dns_test_sets.enhancement_splits``)."""
     prep, task, sample_rate = hparams["prep_folder"], hparams["enhance_task"], hparams["sample_rate"]
     train_data = audio_dataset(paired_manifest(prep, hparams["paired_fraction"]), sample_rate, output_key="clean")
     valid_data = paired_dataset(f"{prep}/valid_{task}.json", sample_rate)

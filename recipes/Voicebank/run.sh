@@ -39,7 +39,7 @@ cache_folder=results/wav16k prep_folder=results/prepared
 python=${PYTHON:-python}
 [ -x ../../.venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=../../.venv/bin/python
 parse_options "stage stop_stage size python metrics voicebank_sets jobs" \
-  "data_folder results pretrained_folder dns_model cache_folder prep_folder download_folder archives" "$@"
+  "data_folder results pretrained_folder dns_model cache_folder prep_folder download_folder archives" "" "$@"
 check_size "$size"
 check_metrics "$size"
 if run_stage 0; then

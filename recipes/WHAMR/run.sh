@@ -38,7 +38,7 @@ download_folder= wsj0_folder= jobs=4 archives=
 python=${PYTHON:-python}
 [ -x ../../.venv/bin/python ] && [ -z "${PYTHON:-}" ] && python=../../.venv/bin/python
 parse_options "stage stop_stage size python version input_folder metrics jobs" \
-  "data_folder results pretrained_folder cache_folder prep_folder download_folder wsj0_folder archives" "$@"
+  "data_folder results pretrained_folder cache_folder prep_folder download_folder wsj0_folder archives" "" "$@"
 check_size "$size"
 check_metrics "$size"
 if run_stage 0; then

@@ -13,7 +13,7 @@ from conftest import DNS_RECIPE, run_recipe
 from test_dns_pretrain import epoch_losses, pretrain_args
 
 sys.path.insert(0, str(DNS_RECIPE))
-from prepare import paired_subset  # noqa: E402
+from dns_paired import paired_subset  # noqa: E402
 
 
 def finetune_args(hparams, corpus, prep, pretrained, out, *extra):

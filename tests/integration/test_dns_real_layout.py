@@ -19,7 +19,9 @@ import soundfile as sf
 from conftest import DNS_RECIPE, fake_pretraining, run_recipe
 
 sys.path.insert(0, str(DNS_RECIPE))
-from prepare import prepare_dns, prepare_paired, prepare_test_sets
+from dns_paired import prepare_paired
+from dns_test_sets import prepare_test_sets
+from prepare import prepare_dns
 
 from maese.dataprep import PreparationError
 

@@ -20,6 +20,7 @@ from test_whamr import make_whamr  # noqa: E402
 from maese.download import archives_json  # noqa: E402
 
 vb, wp, dns = (load_recipe_module(recipe, "prepare") for recipe in ("Voicebank", "WHAMR", "DNS"))
+dns_layout = load_recipe_module("DNS", "dns_layout")
 
 
 def catalogue(recipe):
@@ -142,7 +143,7 @@ def test_dns_fullband_is_laid_out_as_the_release(server, tmp_path):
     out, data_folder = stage_0("DNS", "--download_folder", download, "--archives", listed, "--dns_subset", "fullband")
     assert data_folder == download / "DNS-Challenge" / "datasets_fullband"
     assert (data_folder / "impulse_responses").is_symlink() and not (data_folder / "read_speech").exists()
-    parts = dns.check_dns_layout(data_folder)
+    parts = dns_layout.check_dns_layout(data_folder)
     assert files(parts["clean"] / "read_speech") == files(release / "clean_fullband" / "read_speech")
     assert files(parts["impulse_responses"]) == files(release / "impulse_responses")
 
