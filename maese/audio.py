@@ -4,6 +4,7 @@ Every failure raises :class:`AudioError`, whose message names the file and what 
 """
 
 import os
+import re
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +72,27 @@ def read_info(path):
     if info.frames == 0:
         raise AudioError(f"{path}: the file holds no samples. Re-copy or regenerate it.")
     return info
+
+
+# libsndfile's log line of an audio data chunk (WAV: data, AIFF: SSND; W64 logs only its riff container) whose
+# size in the header differs from what the file holds
+_SIZE_MISMATCH = re.compile(r"^\s*(data|SSND|riff)\s*: (\d+) \(should be (\d+)\)", re.MULTILINE)
+PLACEHOLDER_SIZE = 0x7FFF0000  # header sizes from here up are a streaming writer's "unknown length", not a promise
+
+
+def check_complete(path):
+    """Raise :class:`AudioError` if the audio data of ``path`` is shorter than its header promises (a cut copy).
+
+    libsndfile reads such a WAV/AIFF/W64 file up to where its data ends and reports that shorter length, so a
+    cut copy would pass as a shorter recording; its log keeps the header's size ("data : N (should be M)").
+    (A cut FLAC or Ogg fails when its data is read instead.)
+    """
+    with sf.SoundFile(str(path)) as f:
+        log = f.extra_info
+    for chunk, promised, held in _SIZE_MISMATCH.findall(log):
+        if int(held) < int(promised) < PLACEHOLDER_SIZE:
+            raise AudioError(f"{path}: truncated: its header promises {promised} bytes of audio data ({chunk} chunk), "
+                             f"the file holds {held}. Re-copy the file.")
 
 
 def downmix(wav):

@@ -2,7 +2,8 @@
 
 A recipe's ``hparams/`` folder holds ``sizes/<size>.yaml``: plain YAML of the values that change with
 the size (model preset, epochs, batch size, corpus size...). Choosing ``--size tiny`` applies the
-keys of ``sizes/tiny.yaml`` that the stage's hparams file defines; explicit overrides win.
+keys of ``sizes/tiny.yaml`` that the stage's hparams file defines; explicit overrides win. A key of a
+size file that no stage file of the folder defines (a typo) fails, naming the size file and the key.
 """
 
 from pathlib import Path
@@ -34,8 +35,19 @@ def size_overrides(hparams_file, size):
     if not preset.is_file():
         raise HparamError(f"size: no preset file {preset} for size {size!r}.")
     values = yaml.safe_load(preset.read_text()) or {}
+    check_size_keys(preset, values, Path(hparams_file).parent)
     keys = set(top_level_keys(hparams_file))
     return {k: v for k, v in values.items() if k in keys}
+
+
+def check_size_keys(preset, values, hparams_folder):
+    """Raise :class:`HparamError` naming ``preset`` and its keys that no stage file of ``hparams_folder`` defines."""
+    stage_files = sorted(Path(hparams_folder).glob("*.yaml"))
+    known = {key for path in stage_files for key in top_level_keys(path)}
+    unknown = sorted(k for k in values if k not in known)
+    if unknown:
+        raise HparamError(f"{preset}: unknown key(s) {unknown}: no stage file of {hparams_folder} "
+                          f"({', '.join(p.name for p in stage_files)}) defines them; correct or remove them.")
 
 
 def load_recipe_hparams(hparams_file, overrides=""):

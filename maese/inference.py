@@ -33,7 +33,7 @@ import soundfile as sf
 import torch
 import yaml
 
-from maese.audio import AudioError, atomic_sound_file, check_finite, read_info, resample
+from maese.audio import AudioError, atomic_sound_file, check_complete, check_finite, read_info, resample
 from maese.dataio import write_json
 from maese.features import STFT, get_compression
 from maese.models.heads import EnhancementModel, best_model_file
@@ -313,6 +313,7 @@ class Enhancer:
         FileExistsError if ``out_path`` exists and not ``overwrite``.
         """
         info = read_info(in_path)
+        check_complete(in_path)
         if Path(out_path).exists() and not overwrite:
             raise FileExistsError(f"{out_path} exists; refusing to overwrite it (pass overwrite=True).")
         peak = 0.0

@@ -6,22 +6,26 @@
 
 Inputs are files, folders (their audio files; with -r also those of sub-folders) and glob patterns
 (quoted; ``**`` recurses). Each output is ``OUTDIR/<name>.wav``, a 32-bit float wav at the input's rate
-with its channels (or mono with --downmix); files found in a folder keep their path relative to it.
-Existing outputs are skipped unless --overwrite. A bad input (missing, empty, unreadable, NaN samples...)
-fails alone; at the end a summary lists what was done, skipped and failed (with the reason), and the
-exit status is 1 if anything failed (2 if the model cannot be loaded).
+with its channels, mono or stereo (or mono with --downmix, which also takes files of more channels); files
+found in a folder keep their path relative to it. Existing outputs are skipped unless --overwrite. A bad
+input (missing, empty, unreadable, truncated, NaN samples, more than two channels...) or an output that
+cannot be written fails alone; at the end a summary lists what was done, skipped and failed (with the
+reason), and the exit status is 1 if anything failed (2 if the options are bad, the model cannot be loaded
+or nothing can be written into OUTDIR).
 """
 
 import argparse
 import glob
+import math
 import sys
+import tempfile
 from functools import partial
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-from maese.audio import AUDIO_EXTENSIONS
+from maese.audio import AUDIO_EXTENSIONS, read_info
 from maese.dataio import list_audio_files
 from maese.inference import DEFAULT_MODEL, Enhancer
 
@@ -76,6 +80,51 @@ def plan(inputs, out_dir, recursive=False):
     return jobs, failed
 
 
+def chunking_error(chunk_seconds, overlap_seconds):
+    """Why ``--chunk-seconds`` / ``--overlap-seconds`` cannot be used (naming the option and the fix), or None."""
+    if not (math.isfinite(chunk_seconds) and chunk_seconds > 0):
+        return f"--chunk-seconds {chunk_seconds:g}: give a positive number of seconds (default: 4)"
+    if not (math.isfinite(overlap_seconds) and 0 < overlap_seconds < chunk_seconds):
+        return (f"--overlap-seconds {overlap_seconds:g}: give a number of seconds above 0 and below --chunk-seconds "
+                f"({chunk_seconds:g}), e.g. {chunk_seconds / 8:g}")
+    return None
+
+
+def output_folder_error(folder):
+    """Why no file can be written into ``folder`` (made if missing), naming it and the fix, or None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        reason = "it is a file, not a folder" if folder.is_file() else err.strerror or str(err)
+        return f"cannot write into the output folder {folder} ({reason}); choose another -o folder or fix its permissions"
+    return None
+
+
+def channel_error(path, downmix):
+    """Why ``path`` is not enhanced as it is (more than two channels without --downmix), or None."""
+    channels = read_info(path).channels
+    if channels > 2 and not downmix:
+        return (f"{path}: {channels} channels; maese-enhance takes mono or stereo files: pass --downmix to average "
+                "the channels into one, or split the file into mono files")
+    return None
+
+
+def enhance_one(enhancer, src, out, overwrite):
+    """Enhance ``src`` into ``out``; returns None, or the reason it failed (naming the file and the fix)."""
+    try:
+        reason = channel_error(src, enhancer.downmix)
+        if reason is None:
+            enhancer.enhance_file(src, out, overwrite=overwrite)
+        return reason
+    except OSError as err:  # the output side: a sub-folder taken by a file, a full disk, no permission
+        where = f": {err.filename}" if err.filename else ""
+        return f"cannot write {out} ({err.strerror or err}{where}); free that path or choose another -o folder"
+    except Exception as err:  # noqa: BLE001 -- one bad file must not stop the batch; reported in the summary
+        return str(err) or type(err).__name__
+
+
 def summary(done, skipped, failed):
     """The end-of-run report: counts, then each failure with its reason."""
     lines = [f"maese-enhance: {len(done)} done, {len(skipped)} skipped (output exists; --overwrite to redo), "
@@ -104,7 +153,11 @@ def build_parser():
 
 def main(argv=None):
     """Run maese-enhance on ``argv`` (None: the command line); returns the exit status."""
-    args = build_parser().parse_intermixed_args(argv)
+    parser = build_parser()
+    args = parser.parse_intermixed_args(argv)
+    bad_chunking = chunking_error(args.chunk_seconds, args.overlap_seconds)
+    if bad_chunking:
+        parser.error(bad_chunking)
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
@@ -114,17 +167,21 @@ def main(argv=None):
     except (OSError, ValueError, RuntimeError) as err:
         print(f"maese-enhance: cannot load the model from {args.model}: {err}", file=sys.stderr)
         return 2
+    unwritable = output_folder_error(args.out_dir)
+    if unwritable:
+        print(f"maese-enhance: {unwritable}", file=sys.stderr)
+        return 2
     jobs, failed = plan(args.inputs, args.out_dir, args.recursive)
     done, skipped = [], []
     for src, out in tqdm(jobs, desc="maese-enhance", unit="file", disable=None):
         if out.exists() and not args.overwrite:
             skipped.append(out)
             continue
-        try:
-            enhancer.enhance_file(src, out, overwrite=args.overwrite)
+        reason = enhance_one(enhancer, src, out, args.overwrite)
+        if reason:
+            failed.append((str(src), reason))
+        else:
             done.append(out)
-        except Exception as err:  # noqa: BLE001 -- one bad file must not stop the batch; reported below
-            failed.append((str(src), str(err) or type(err).__name__))
     print(summary(done, skipped, failed))
     return 1 if failed else 0
 

@@ -143,3 +143,90 @@ def test_without_model_the_packaged_default_is_used_or_named_as_missing(tmp_path
     assert main([str(tmp_path / "a.wav"), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert f"cannot load the model from {tmp_path}/pretrained/denoise" in err and "packaged default model" in err
+
+
+def cut_copy(path, fmt, rate=RATE):
+    """A tone written as ``fmt``, then cut to half its bytes (an interrupted copy)."""
+    sf.write(path, tone(1.0, rate), rate, format=fmt, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def streamed_wav(path):
+    """A complete wav whose header holds a streaming writer's placeholder sizes (0xFFFFFFFF), not its length."""
+    sf.write(path, tone(0.5, RATE), RATE, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.find(b"data")
+    data[4:8] = data[at + 4:at + 8] = (0xFFFFFFFF).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_truncated_audio_and_more_than_two_channels_fail_alone_naming_the_fix(model, tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    sf.write(folder / "good.wav", tone(0.5, RATE), RATE)
+    sf.write(folder / "four.wav", tone(0.5, RATE, channels=4), RATE)
+    streamed = streamed_wav(tmp_path / "streamed.wav")
+    cut = {name: cut_copy(tmp_path / name, fmt) for name, fmt in
+           (("cut.wav", "WAV"), ("cut_aiff.aiff", "AIFF"), ("cut_w64.w64", "W64"), ("cut_flac.flac", "FLAC"))}
+    out = tmp_path / "out"
+    code, text = run(capsys, folder, streamed, *cut.values(), "-o", out, "--model", model, *ARGS)
+    assert code == 1 and "2 done, 0 skipped (output exists; --overwrite to redo), 5 failed:" in text
+    assert sorted(p.name for p in out.iterdir()) == ["good.wav", "streamed.wav"]
+    assert sf.info(out / "streamed.wav").frames == sf.info(streamed).frames
+    reasons = {
+        "four.wav": "4 channels; maese-enhance takes mono or stereo files: pass --downmix to average the channels "
+                    "into one, or split the file into mono files",
+        "cut.wav": "truncated: its header promises 32000 bytes of audio data (data chunk), the file holds 15978. "
+                   "Re-copy the file.",
+        "cut_aiff.aiff": "truncated: its header promises 32008 bytes of audio data (SSND chunk)",
+        "cut_w64.w64": "truncated: its header promises",
+        "cut_flac.flac": "the audio data is corrupt",
+    }
+    lines = text.splitlines()[1:]
+    for name, reason in reasons.items():
+        assert any(name in line and reason in line for line in lines), (name, text)
+    code, text = run(capsys, folder / "four.wav", "-o", out, "--model", model, "--downmix", *ARGS)
+    assert code == 0 and "1 done" in text and sf.info(out / "four.wav").channels == 1
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--chunk-seconds", "0"], "--chunk-seconds 0: give a positive number of seconds (default: 4)"),
+    (["--chunk-seconds", "-2"], "--chunk-seconds -2: give a positive number of seconds"),
+    (["--chunk-seconds", "nan"], "--chunk-seconds nan: give a positive number of seconds"),
+    (["--chunk-seconds", "2", "--overlap-seconds", "2"],
+     "--overlap-seconds 2: give a number of seconds above 0 and below --chunk-seconds (2), e.g. 0.25"),
+    (["--overlap-seconds", "0"], "--overlap-seconds 0: give a number of seconds above 0 and below --chunk-seconds (4)"),
+    (["--overlap-seconds", "inf"], "--overlap-seconds inf: give a number of seconds above 0"),
+])
+def test_bad_chunking_options_are_named_before_the_model_is_loaded(tmp_path, capsys, options, message):
+    sf.write(tmp_path / "a.wav", tone(0.5, RATE), RATE)
+    with pytest.raises(SystemExit) as exit_:
+        main([str(tmp_path / "a.wav"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "no_model"), *options])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"maese-enhance: error: {message}" in err and "cannot load the model" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unwritable_output_folder_stops_before_any_work_and_a_blocked_output_fails_alone(model, tmp_path, capsys):
+    sf.write(tmp_path / "a.wav", tone(0.5, RATE), RATE)
+    taken = tmp_path / "taken"
+    taken.write_text("a file where the output folder should be")
+    for out_dir, reason in ((taken, "it is a file, not a folder"), (taken / "sub", "Not a directory")):
+        assert main([str(tmp_path / "a.wav"), "-o", str(out_dir), "--model", str(model), *ARGS]) == 2
+        err = capsys.readouterr().err
+        assert f"maese-enhance: cannot write into the output folder {out_dir} ({reason}); choose another -o folder " \
+            "or fix its permissions" in err
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    sf.write(tmp_path / "in" / "b.wav", tone(0.5, RATE), RATE)
+    sf.write(tmp_path / "in" / "sub" / "c.wav", tone(0.5, RATE), RATE)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").write_text("a file where a sub-folder of outputs should be")
+    code, text = run(capsys, tmp_path / "in", "-r", "-o", out, "--model", model, *ARGS)
+    assert code == 1 and "1 done, 0 skipped (output exists; --overwrite to redo), 1 failed:" in text
+    assert f"cannot write {out / 'sub' / 'c.wav'} (File exists: {out / 'sub'}); free that path or choose another " \
+        "-o folder" in text
+    assert (out / "b.wav").is_file()
