@@ -61,9 +61,10 @@
 #                             tiny and small where the machine has 2 CPUs or more, else 1); each job's output goes
 #                             to run.log in its folder and each gets OMP_NUM_THREADS = CPUs / N unless it is set.
 #                             With N > 1, what needs no pre-training (stage 5's scratch baselines, then stage 6's
-#                             scores of the input and the classical methods) runs beside it, stages 3-4 wait for it,
-#                             and a task's tables are scored as soon as its two models are trained: one-thread jobs
-#                             side by side get more out of the CPUs than one job on all of them
+#                             scores of the input and the classical methods) runs beside it, stages 3-4 wait for it
+#                             and, once it has ended, take the next free slots before whatever of those is still
+#                             queued, and a task's tables are scored as soon as its two models are trained: one-thread
+#                             jobs side by side get more out of the CPUs than one job on all of them
 #   --real_data DIR           a folder laid out like shared/data (real speech, noise, RIRs; see maese/realdata.py):
 #                             stages 3-5 build its real-speech validation set (real recordings mixed with real noise
 #                             and reverberation; never trained on) and enhance it, stage 6 scores it as real_<task>
@@ -202,13 +203,23 @@ if [ "$stop_stage" -ge 1 ] && [ "$stage" -le 7 ]; then  # the run's record, for 
 fi
 
 # spawn LOG COMMAND...: with --jobs 1, run COMMAND here; else in the background, at most $jobs at once,
-# its output into LOG. finish: wait for the spawned commands; stop if one failed, naming its log.
+# its output into LOG; once the pre-training job has ended well, its fine-tunings are started first (see
+# start_finetunings). finish: wait for the spawned commands; stop if one failed, naming its log.
 spawned=(); spawned_logs=()
+pretrain_job=  # the PID of the pre-training job, until the fine-tunings that wait for it are started
 trap 'kill $(jobs -rp) 2>/dev/null || true' EXIT  # a stopped run.sh stops its jobs (re-run to resume them)
 spawn() {
-  local log=$1; shift
+  local log=$1 running; shift
   if [ "$jobs" -eq 1 ]; then "$@"; return; fi
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  while :; do
+    running=$(jobs -rp)  # one look, for both checks: a job ending in between cannot take the slot unseen
+    if [ -n "$pretrain_job" ] && ! grep -qx "$pretrain_job" <<< "$running" && [ -f "${pretrain_dir}/.done" ]; then
+      start_finetunings  # the pre-training has ended well: they take the free slots before this job
+      continue
+    fi
+    [ "$(grep -c . <<< "$running")" -ge "$jobs" ] || break
+    wait -n || true
+  done
   mkdir -p "$(dirname "$log")"
   echo "  started: $(dirname "$log") (in the background; log: ${log})"
   ( export OMP_NUM_THREADS=$job_threads; "$@" ) > "$log" 2>&1 &
@@ -377,6 +388,27 @@ finetune() {  # finetune <hparams> <fraction>
   train_job "${results}/$1$(suffix "$2")" "$1" --pretrained_folder "$pretrained" "${fargs[@]}" "${real[@]}" \
     "${extra[@]}" "${finetune_extra[@]}"
 }
+finetunings() {  # stages 3-4, every paired fraction
+  local f at
+  for f in "${fraction_list[@]}"; do
+    at=${f:+ (paired fraction $f)}
+    if run_stage 3 && has_task denoise; then log 3 "fine-tune for denoising${at}"; finetune finetune_denoise "$f"; fi
+    if run_stage 4 && has_task dereverb; then
+      log 4 "fine-tune for dereverberation${at}"; finetune finetune_dereverb "$f"
+    fi
+  done
+}
+# start_finetunings: wait for the pre-training job (stop the run, naming its log, if it failed), then start the
+# fine-tunings (once). spawn calls it as soon as the pre-training has ended well; a failed one is waited for here
+# only after the jobs queued beside it, which do not need it, have started.
+finetunings_started=
+start_finetunings() {
+  local pid=$pretrain_job
+  pretrain_job=
+  await "$pid"
+  finetunings_started=1
+  finetunings
+}
 scratch_baselines() {  # stage 5, every paired fraction
   local f
   for f in "${fraction_list[@]}"; do
@@ -401,20 +433,14 @@ if run_stage 2; then
     if run_stage 6; then
       log 6 "the unprocessed input and classical methods of each test set (no model needed)"; classical_scores
     fi
-    await "$pretrain_job"  # stages 3-4 fine-tune its checkpoint
+    [ -z "$pretrain_job" ] || start_finetunings  # unless spawn has started them: stages 3-4 need its checkpoint
   else
     log 2 "MAE pre-training"
     train "$pretrain_dir" pretrain "${extra[@]}" "${pretrain_extra[@]}"
   fi
 fi
 
-for f in "${fraction_list[@]}"; do
-  at=${f:+ (paired fraction $f)}
-  if run_stage 3 && has_task denoise; then log 3 "fine-tune for denoising${at}"; finetune finetune_denoise "$f"; fi
-  if run_stage 4 && has_task dereverb; then
-    log 4 "fine-tune for dereverberation${at}"; finetune finetune_dereverb "$f"
-  fi
-done
+[ -n "$finetunings_started" ] || finetunings
 if run_stage 5 && [ -z "$scratch_started" ]; then scratch_baselines; fi
 if [ -n "$scratch_started" ] && run_stage 6; then  # a task's tables as soon as its two models are trained
   for f in "${fraction_list[@]}"; do
