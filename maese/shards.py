@@ -15,9 +15,15 @@ DataLoader workers, so every shard is read exactly once per epoch across all pro
 or several. All ranks yield the same number of utterances (the largest rank's share: a rank with
 fewer repeats some of its own, as ``DistributedSampler`` pads), so DDP never waits on a rank with an
 extra batch and no utterance is left out.
+
+Resuming: :class:`ShardLoader` checkpoints the number of batches it has given in the epoch; a run resumed
+from an intra-epoch checkpoint re-reads the epoch's shards in the same order and skips (without decoding)
+what every worker had already yielded, so it goes on with the batch the killed run would have taken next.
+With ``read_log``, every process appends a line per shard it opens to ``<read_log>/rank<r>.jsonl``.
 """
 
 import io
+import itertools
 import json
 import logging
 import os
@@ -27,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-from torch.utils.data import IterableDataset, get_worker_info
+from speechbrain.utils.checkpoints import mark_as_loader, mark_as_saver, register_checkpoint_hooks
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from maese.audio import load_audio
 from maese.dataio import read_manifest, write_json
@@ -209,6 +216,35 @@ def worker_targets(counts, num_workers, target):
     return totals
 
 
+def worker_batches(totals, batch_size, drop_last):
+    """Batches each DataLoader worker makes of its ``totals[w]`` utterances (it batches its own stream)."""
+    return [n // batch_size if drop_last else -(-n // batch_size) for n in totals]
+
+
+def resume_plan(totals, batch_size, drop_last, batches):
+    """Where each DataLoader worker stands once the DataLoader has given ``batches`` batches of an epoch.
+
+    The DataLoader takes one batch from each worker in turn, passing over the workers that have finished
+    (PyTorch's order for an ``IterableDataset``); a worker's last batch may be short (``drop_last`` off).
+
+    Returns
+    -------
+    ``(skips, first)``: the utterances each worker had yielded, and the worker whose batch comes next. A
+    resumed DataLoader starts again with its worker 0, so its worker ``i`` plays worker ``(first + i) %
+    num_workers``: the turns then go on as in the uninterrupted epoch.
+    """
+    left = worker_batches(totals, batch_size, drop_last)
+    taken = [0] * len(totals)
+    worker = 0
+    for _ in range(min(batches, sum(left))):
+        while left[worker] == 0:
+            worker = (worker + 1) % len(totals)
+        taken[worker] += 1
+        left[worker] -= 1
+        worker = (worker + 1) % len(totals)
+    return [min(n * batch_size, total) for n, total in zip(taken, totals)], worker
+
+
 class ShardDataset(IterableDataset):
     """Stream ``{"id", "sig"}`` items (``sig``: float32 ``[time]``) from the shards of a folder.
 
@@ -232,10 +268,13 @@ class ShardDataset(IterableDataset):
         Utterances are yielded in a random order within a buffer of this size (0: shard order).
     equal_length : bool
         Every rank yields the largest rank's number of utterances, repeating some (needed by DDP).
+    read_log : str, Path or None
+        A folder: each process appends one JSON line per shard it opens (epoch, rank, worker, shard, and the
+        utterances the worker skips on a resume) to ``rank<r>.jsonl`` there.
     """
 
     def __init__(self, shard_folder, sample_rate=16000, seed=0, rank=None, world_size=None, epoch_counter=None,
-                 shuffle_buffer=100, equal_length=True):
+                 shuffle_buffer=100, equal_length=True, read_log=None):
         super().__init__()
         self.shards, rate = read_index(shard_folder)
         if rate != sample_rate:
@@ -244,6 +283,8 @@ class ShardDataset(IterableDataset):
         self._rank, self._world_size = rank, world_size
         self.epoch_counter, self.epoch = epoch_counter, 0
         self.shuffle_buffer, self.equal_length = shuffle_buffer, equal_length
+        self.read_log = read_log
+        self.resume_at = (0, 1, False)  # (batches already given this epoch, batch size, drop_last): ShardLoader sets it
 
     def set_epoch(self, epoch):
         """Use ``epoch`` for the next iteration's shuffle (when no epoch counter is given)."""
@@ -271,19 +312,40 @@ class ShardDataset(IterableDataset):
     def __len__(self):
         return self.rank_length()
 
+    def log_read(self, record):
+        """Append ``record`` (the shard being opened) to this rank's line of ``read_log``, if any."""
+        if self.read_log is None:
+            return
+        Path(self.read_log).mkdir(parents=True, exist_ok=True)
+        with open(Path(self.read_log) / f"rank{record['rank']}.jsonl", "a") as log:
+            log.write(json.dumps(record) + "\n")
+
     def __iter__(self):
+        """This worker's utterances of the epoch, after those it yielded before a resume (read eagerly: the
+        DataLoader resets ``resume_at`` once the iteration has started)."""
         rank, world_size = self.rank_and_world_size
         epoch = self.current_epoch()
         mine = split_shards(self.shards, rank, world_size, epoch, self.seed)
         worker = get_worker_info()
-        worker_id, num_workers = (worker.id, worker.num_workers) if worker else (0, 1)
-        target = worker_targets([c for _, c in mine], num_workers, self.rank_length(epoch))[worker_id]
+        loader_worker, num_workers = (worker.id, worker.num_workers) if worker else (0, 1)
+        targets = worker_targets([c for _, c in mine], num_workers, self.rank_length(epoch))
+        skips, first = resume_plan(targets, *self.resume_at[1:], self.resume_at[0])
+        worker_id = (first + loader_worker) % num_workers  # the worker of the uninterrupted epoch this one plays
+        skip = skips[worker_id]
         paths = [path for path, _ in mine][worker_id::num_workers]
         rng = np.random.default_rng([self.seed, epoch, rank, worker_id])
+        where = {"epoch": epoch, "rank": rank, "world_size": world_size, "worker": worker_id, "skipped": skip}
+        members = itertools.islice(self._members(paths, targets[worker_id], rng, where), skip, None)
+        return (_decode(m, self.sample_rate) for m in members)
+
+    def _members(self, paths, target, rng, where):
+        """The raw members of the ``target`` utterances a worker yields from ``paths``, in their order: shuffled
+        within the buffer, then (a rank with fewer utterances) its first ones again, as DistributedSampler pads."""
         buffer, seen, yielded = [], [], 0
 
         def shuffled():
             for path in paths:
+                self.log_read({**where, "shard": path.name})
                 for _, members in iter_shard(path):
                     buffer.append(members)
                     if len(seen) < target:
@@ -296,21 +358,63 @@ class ShardDataset(IterableDataset):
         for members in shuffled():
             if yielded == target:
                 return
-            yield _decode(members, self.sample_rate)
+            yield members
             yielded += 1
-        while yielded < target:  # a rank with fewer utterances repeats its first ones (as DistributedSampler does)
-            yield _decode(seen[(yielded) % len(seen)], self.sample_rate)
+        while yielded < target:
+            yield seen[yielded % len(seen)]
             yielded += 1
+
+
+class ShardLoader(DataLoader):
+    """A DataLoader of a :class:`ShardDataset` whose position in the epoch is checkpointed.
+
+    Registered with a Checkpointer, it saves how many batches it has given in the current epoch; loaded
+    from an intra-epoch checkpoint, its next iteration makes every worker skip what it had yielded up to
+    there (see :func:`resume_plan`), so the epoch goes on where it stopped. SpeechBrain's
+    ``SaveableDataLoader`` cannot do this for an ``IterableDataset``: it would restart the epoch.
+    """
+
+    def __init__(self, dataset, **kwargs):
+        if kwargs.get("persistent_workers"):
+            raise ShardError("ShardLoader: persistent_workers would keep the first epoch's shard order; leave it off.")
+        super().__init__(dataset, **kwargs)
+        self.start_batch, self._given_before, self._iterator = 0, 0, None
+
+    def __iter__(self):
+        self.dataset.resume_at = (self.start_batch, self.batch_size, self.drop_last)
+        self._given_before, self.start_batch = self.start_batch, 0
+        self._iterator = super().__iter__()  # the workers start here, with resume_at set
+        self.dataset.resume_at = (0, 1, False)
+        return self._iterator
+
+    @mark_as_saver
+    def save(self, path):
+        """Write the batches given in this epoch (``null`` before the first iteration)."""
+        given = None if self._iterator is None else self._given_before + self._iterator._num_yielded
+        Path(path).write_text(json.dumps({"batches": given}))
+
+    @mark_as_loader
+    def load(self, path, end_of_epoch=False):
+        """Resume inside the epoch from an intra-epoch checkpoint; an end-of-epoch one starts the next epoch
+        afresh, and a load once iterating (the best checkpoint, for evaluation) changes nothing."""
+        if end_of_epoch or self._iterator is not None:
+            return
+        self.start_batch = json.loads(Path(path).read_text())["batches"] or 0
+
+
+register_checkpoint_hooks(ShardLoader)
 
 
 def shard_train_data(hparams):
     """Pre-training data streamed from ``hparams["shard_folder"]``, for a recipe's ``train.py``.
 
     Writes the shards of ``<prep_folder>/pretrain_train.json`` there first (on the main process) unless
-    the folder already holds finished shards (e.g. from ``prepare.py --shards``), then returns
-    ``(ShardDataset, train DataLoader options)``; the options lose ``shuffle`` (the dataset shuffles,
-    and a DataLoader cannot shuffle an IterableDataset) and gain SpeechBrain's ``PaddedBatch``. Uses the hparams ``prep_folder``,
-    ``sample_rate``, ``seed``, ``epoch_counter``, ``train_dataloader_opts`` and, if set, ``num_shards``.
+    the folder already holds finished shards (e.g. from ``prepare.py --shards``), then returns a
+    :class:`ShardLoader` registered with the checkpointer as ``dataloader-TRAIN`` (a killed run resumes
+    inside its epoch), built with ``train_dataloader_opts`` less ``shuffle`` (the dataset shuffles, and a
+    DataLoader cannot shuffle an IterableDataset) and with SpeechBrain's ``PaddedBatch``. Uses the hparams
+    ``prep_folder``, ``sample_rate``, ``seed``, ``epoch_counter``, ``checkpointer``, ``train_dataloader_opts``
+    and, if set, ``num_shards`` and ``shard_read_log`` (the dataset's ``read_log``).
     """
     from speechbrain.dataio.batch import PaddedBatch
     from speechbrain.utils.distributed import run_on_main
@@ -320,7 +424,10 @@ def shard_train_data(hparams):
         manifest = Path(hparams["prep_folder"]) / "pretrain_train.json"
         run_on_main(write_shards, args=[manifest, folder, hparams["sample_rate"], hparams.get("num_shards")],
                     kwargs={"seed": hparams["seed"]})
-    dataset = ShardDataset(folder, hparams["sample_rate"], hparams["seed"], epoch_counter=hparams["epoch_counter"])
+    dataset = ShardDataset(folder, hparams["sample_rate"], hparams["seed"], epoch_counter=hparams["epoch_counter"],
+                           read_log=hparams.get("shard_read_log"))
     options = {k: v for k, v in hparams["train_dataloader_opts"].items() if k != "shuffle"}
     options.setdefault("collate_fn", PaddedBatch)  # SpeechBrain adds it only for its DynamicItemDatasets
-    return dataset, options
+    loader = ShardLoader(dataset, **options)
+    hparams["checkpointer"].add_recoverable("dataloader-TRAIN", loader)
+    return loader

@@ -2,19 +2,29 @@
 fixed-length random crops."""
 
 import json
+import logging
 from pathlib import Path
 
 import speechbrain as sb
 import torch
 from speechbrain.utils.checkpoints import mark_as_loader, mark_as_saver, register_checkpoint_hooks
-from speechbrain.utils.distributed import if_main_process
+from speechbrain.utils.distributed import if_main_process, is_distributed_initialized
 
 from maese.hparams import require
 
+logger = logging.getLogger(__name__)
 
-@register_checkpoint_hooks
+# The attributes of a learning-rate scheduler (SpeechBrain's LinearWarmupScheduler) that the hparams plan, as
+# opposed to its progress (``current_step``): a resumed run keeps its own plan, not the checkpoint's.
+SCHEDULE_PLAN = ("lr0", "num_warmup_steps", "num_training_steps")
+
+
 class CheckpointedGenerator:
     """A CPU ``torch.Generator`` whose state is saved with the checkpoints (exact resume).
+
+    Under DDP every process has its own generator (seeded per rank): the checkpoint holds the states of all
+    ranks (gathered to the main process, which writes them) and each rank restores its own, so a resumed
+    run draws what the uninterrupted one would have drawn on every rank.
 
     Arguments
     ---------
@@ -26,14 +36,31 @@ class CheckpointedGenerator:
 
     @mark_as_saver
     def save(self, path):
-        """Write the generator state."""
-        torch.save(self.generator.get_state(), path)
+        """Write the generator states of all ranks (a list indexed by rank; called on every rank)."""
+        states = [self.generator.get_state()]
+        if is_distributed_initialized():
+            states = [None] * torch.distributed.get_world_size()
+            torch.distributed.all_gather_object(states, self.generator.get_state())
+        if if_main_process():
+            torch.save(states, path)
 
     @mark_as_loader
     def load(self, path, end_of_epoch=False):
-        """Restore the generator state."""
+        """Restore this rank's generator state (a checkpoint from fewer processes leaves the extra ranks seeded)."""
         del end_of_epoch
-        self.generator.set_state(torch.load(path))
+        states = torch.load(path)
+        if isinstance(states, torch.Tensor):  # a checkpoint written before the states of all ranks were kept
+            states = [states]
+        rank = torch.distributed.get_rank() if is_distributed_initialized() else 0
+        if rank < len(states):
+            self.generator.set_state(states[rank])
+        else:
+            logger.warning("%s holds the generator states of %d processes; rank %d keeps its seeded generator.",
+                           path, len(states), rank)
+
+
+# Every rank calls save (each contributes its state to the gather); only the main process writes.
+register_checkpoint_hooks(CheckpointedGenerator, save_on_main_only=False)
 
 
 def random_crops(wav, lengths, num_samples, generator):
@@ -65,7 +92,8 @@ class LoggedBrain(sb.Brain):
     Subclasses provide ``check_hparams(dict)`` (a static method failing early on a bad value),
     ``stage_metrics(loss) -> dict``, ``plot(path, epoch)`` and set ``plot_example`` during evaluation;
     hparams hold ``seed``, ``train_logger``, ``plot_folder``, ``metrics_file``, ``epoch_counter`` and
-    optionally ``lr_scheduler`` (stepped after every optimizer step), ``valid_every`` (validate every N
+    optionally ``lr_scheduler`` (stepped after every optimizer step; a resumed run keeps the plan of its own
+    hparams, see :meth:`on_fit_start`), ``valid_every`` (validate every N
     epochs and after the last; default 1) and ``plot_every`` (plot at the validations of every N-th epoch and
     the last; default 1). ``train_rng`` is the checkpointed training generator, seeded per
     DDP rank.
@@ -81,6 +109,23 @@ class LoggedBrain(sb.Brain):
         self.train_rng = CheckpointedGenerator(self.hparams.seed + 1000 * rank)
         if self.checkpointer is not None:
             self.checkpointer.add_recoverable("train_rng", self.train_rng)
+
+    def on_fit_start(self):
+        """Resume from the latest checkpoint, but with this run's learning-rate plan (:data:`SCHEDULE_PLAN`).
+
+        A checkpointed scheduler restores the plan it was built with: a 1-epoch run extended to 2 epochs would go
+        on with the 1-epoch schedule, already at its end. The plan from the hparams replaces it; the step count
+        stays the checkpoint's.
+        """
+        scheduler = getattr(self.hparams, "lr_scheduler", None)
+        plan = {key: getattr(scheduler, key) for key in SCHEDULE_PLAN if hasattr(scheduler, key)}
+        super().on_fit_start()
+        restored = {key: getattr(scheduler, key) for key in plan}
+        if restored != plan:
+            logger.info("Learning-rate plan of the checkpoint %s replaced by this run's %s, from step %s.",
+                        restored, plan, getattr(scheduler, "current_step", "?"))
+            for key, value in plan.items():
+                setattr(scheduler, key, value)
 
     def on_fit_batch_end(self, batch, outputs, loss, should_step):
         """Per-step learning-rate schedule, if one is configured."""

@@ -73,8 +73,8 @@ def pretrain(hparams, run_opts):
     """MAE pre-training (from the manifest's files, or streamed from ``shard_folder``), then validation metrics of the best checkpoint into ``metrics_file``."""
     prep = hparams["prep_folder"]
     train_data = audio_dataset(f"{prep}/pretrain_train.json", hparams["sample_rate"])
-    if hparams["shard_folder"]:  # stream WebDataset shards instead, each DDP rank its own
-        train_data, hparams["train_dataloader_opts"] = shard_train_data(hparams)
+    if hparams["shard_folder"]:  # stream WebDataset shards instead, each DDP rank its own (a ready DataLoader)
+        train_data = shard_train_data(hparams)
     valid_data = audio_dataset(f"{prep}/pretrain_valid.json", hparams["sample_rate"])
     hparams["augment"] = hparams["augment"]()
     recipe.fit_and_validate(MAEPretrainBrain, hparams, run_opts, train_data, valid_data)
