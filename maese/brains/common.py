@@ -63,6 +63,13 @@ class CheckpointedGenerator:
 register_checkpoint_hooks(CheckpointedGenerator, save_on_main_only=False)
 
 
+def per_process_steps(plan):
+    """The step counts of a learning-rate ``plan`` (``num_warmup_steps``, ``num_training_steps``: one process's) for
+    one of the DDP processes, which share the steps: divided by the world size, rounded up; unchanged without DDP."""
+    world = torch.distributed.get_world_size() if is_distributed_initialized() else 1
+    return {key: -(-plan[key] // world) for key in ("num_warmup_steps", "num_training_steps") if key in plan}
+
+
 def random_crops(wav, lengths, num_samples, generator):
     """One random window of ``num_samples`` per example, within its true length.
 
@@ -115,10 +122,14 @@ class LoggedBrain(sb.Brain):
 
         A checkpointed scheduler restores the plan it was built with: a 1-epoch run extended to 2 epochs would go
         on with the 1-epoch schedule, already at its end. The plan from the hparams replaces it; the step count
-        stays the checkpoint's.
+        stays the checkpoint's. The hparams count the steps of one process: under DDP each of N processes takes
+        1/N of them, so the step counts of the plan are divided by N (:func:`per_process_steps`).
         """
         scheduler = getattr(self.hparams, "lr_scheduler", None)
         plan = {key: getattr(scheduler, key) for key in SCHEDULE_PLAN if hasattr(scheduler, key)}
+        plan.update(per_process_steps(plan))
+        for key, value in plan.items():
+            setattr(scheduler, key, value)
         super().on_fit_start()
         restored = {key: getattr(scheduler, key) for key in plan}
         if restored != plan:

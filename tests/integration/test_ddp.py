@@ -113,14 +113,17 @@ def test_finetuning_with_two_processes_against_one(prepared, tmp_path):
     """Two processes with batches of 2 (4 utterances a step, 2 steps an epoch) against one with batches of 4 (the
     same 4 utterances a step: the DDP sampler deals the single run's batch to the two ranks).
 
-    They are not the same training, for two reasons. Every rank draws its own on-the-fly pairs (noise, SNR, crop)
-    from its own generator (``seed + 1000 * rank``), so half of each step's pairs differ. And the LR plan
-    (``total_steps`` = finetune_epochs * examples_per_epoch // finetune_batch_size, for one process) counts 8 steps
-    at batches of 2 where each rank takes 4: measured, the two processes step at 8.75, 7.5, 6.25, 5 e-4 (ending at
-    half of lr) where the one process steps at 7.5, 5, 2.5, 0 e-4. Measured on this tiny run (2 epochs, 4 steps,
-    the same initialisation): valid loss -1.5374 (one) against -1.4849 (two), SI-SDR 12.49 against 12.57 dB, PESQ
-    1.365 against 1.367. The tolerances below are about twice those differences; a run that trains on the wrong
-    data or diverges between ranks is caught by the equal weights of the ranks and the exact count of steps.
+    The LR plan (``total_steps`` = finetune_epochs * examples_per_epoch // finetune_batch_size) counts the steps of
+    one process: 8 at batches of 2, where each of the two ranks takes 4, so the Brain divides it by the world size
+    and both runs step at the same rates (without that, measured: the two processes stepped at 8.75, 7.5, 6.25,
+    5 e-4, ending at half of lr, where the one process steps at 7.5, 5, 2.5, 0 e-4).
+
+    They are still not the same training: every rank draws its own on-the-fly pairs (noise, SNR, crop) from its
+    own generator (``seed + 1000 * rank``), so half of each step's pairs differ. Measured on this tiny run (2 epochs,
+    4 steps, the same initialisation) before the LR plan was divided: valid loss -1.5374 (one) against -1.4849
+    (two), SI-SDR 12.49 against 12.57 dB, PESQ 1.365 against 1.367. The tolerances below are about twice those
+    differences; a run that trains on the wrong data or diverges between ranks is caught by the equal weights of
+    the ranks, the exact count of steps and their rates.
     """
     one, two = tmp_path / "one", tmp_path / "two"
     run(finetune_args(prepared, one, "--finetune_batch_size", 4), lr_log=tmp_path / "one_lr")
@@ -130,6 +133,8 @@ def test_finetuning_with_two_processes_against_one(prepared, tmp_path):
     for rank in (0, 1):
         steps = [(epoch, step) for epoch, step, _ in lr_log(tmp_path / "two_lr", rank)]
         assert steps == [(1, 1), (1, 2), (2, 1), (2, 2)], f"rank {rank}: each takes half the steps"
+        rates = [lr for _, _, lr in lr_log(tmp_path / "two_lr", rank)]
+        assert rates == pytest.approx([lr for _, _, lr in lr_log(tmp_path / "one_lr")]), f"rank {rank}: the LR plan"
     single, double = (json.loads((out / "valid_metrics.json").read_text()) for out in (one, two))
     assert double["loss"] == pytest.approx(single["loss"], abs=0.1)
     assert double["si_sdr"] == pytest.approx(single["si_sdr"], abs=0.2)
