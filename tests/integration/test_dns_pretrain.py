@@ -55,7 +55,8 @@ def test_resume_continues_the_same_loss_curve(tiny_corpus, prep_folder, tmp_path
 
 def test_ddp_two_processes_on_cpu(tiny_corpus, prep_folder, tmp_path):
     out = tmp_path / "ddp"
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29531"]
+    # --standalone: the rendezvous on a free port of localhost (a fixed port fails when another job holds it)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     run_recipe(pretrain_args(tiny_corpus, prep_folder, out, "--number_of_epochs", 2, "--distributed_backend", "gloo"),
                launcher=launcher)
     assert sorted(epoch_losses(out / "train_log.txt")) == [1, 2]

@@ -163,10 +163,22 @@ for a in "$@"; do
   esac
 done
 if [ -n "${FAKE_FAIL:-}" ] && [[ "$*" == *"$FAKE_FAIL"* ]]; then echo "fake failure of $FAKE_FAIL" >&2; exit 3; fi
-sleep_s=${FAKE_SLEEP:-}  # FAKE_SLOW="PATTERN=SECONDS ...": those seconds for a call whose arguments hold PATTERN
-for slow in ${FAKE_SLOW:-}; do [[ "$*" == *"${slow%=*}"* ]] && sleep_s=${slow#*=}; done
-if [ -n "$sleep_s" ]; then  # start, end and output folder of each call
-  start=$(date +%s.%N); sleep "$sleep_s"; echo "$start $(date +%s.%N) $out" >> "$FAKE_LOG.times"
+if [ -n "$out" ]; then  # "start OUT" and "end OUT" lines in $FAKE_LOG.events, in the order they happen
+  echo "start $out" >> "$FAKE_LOG.events"
+  # FAKE_WAIT="PATTERN=OUT,OUT ...": a call whose arguments hold PATTERN ends only once those calls have ended
+  # (it gives up after 60 s, recording "gave-up OUT": the two never ran side by side)
+  deadline=$((SECONDS + 60))
+  for wait in ${FAKE_WAIT:-}; do
+    [[ "$*" == *"${wait%%=*}"* ]] || continue
+    IFS=, read -ra names <<< "${wait#*=}"
+    for name in "${names[@]}"; do
+      until grep -qxF "end $name" "$FAKE_LOG.events"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then echo "gave-up $name" >> "$FAKE_LOG.events"; break; fi
+        sleep 0.05
+      done
+    done
+  done
+  echo "end $out" >> "$FAKE_LOG.events"
 fi
 [ "$1" != download.py ] || echo "--data_folder ${FAKE_DATA_FOLDER:-}"
 if [ "$1" = evaluate.py ]; then
@@ -187,6 +199,7 @@ def fake(tmp_path):
 
     def run(script, *args, check=True, **extra_env):
         log.write_text("")
+        Path(f"{log}.events").write_text("")
         interpreter = ["--python", str(python)] if script == "run.sh" else []  # ablations.sh: given in args
         if script == "run.sh" and "--real_data" not in args:
             interpreter += ["--real_data", "none"]  # not ../shared/data, wherever the repository is
@@ -382,36 +395,36 @@ def test_classical_scores_are_redone_when_a_baseline_is_missing(fake, tmp_path):
     assert [c[0] for c in fake(*stage6)] == ["report.py"]  # fresh again
 
 
-def job_spans(times_log):
-    """{output folder name: (start, end)} of the stand-in calls that had one (FAKE_SLEEP)."""
-    spans = {}
-    for line in times_log.read_text().splitlines():
-        start, end, *name = line.split()
-        if name:
-            spans[name[0]] = (float(start), float(end))
-    return spans
+def job_events(events_log):
+    """[(kind, output folder name)] of the stand-in calls ("start", "end" or "gave-up"), in the order they happened."""
+    return [tuple(line.split(" ", 1)) for line in events_log.read_text().splitlines()]
 
 
 def test_jobs_run_side_by_side_and_a_failed_one_stops_the_run_naming_its_log(fake, tmp_path):
     base = tmp_path / "r"
-    calls = fake("run.sh", "--size", "tiny", "--results", base, "--jobs", "2", FAKE_SLEEP="0.2",
-                 FAKE_SLOW="pretrain.yaml=3 finetune_dereverb.yaml=2")
-    spans = job_spans(tmp_path / "calls.log.times")
     trainings = ["finetune_denoise", "finetune_dereverb", "pretrain", "scratch_denoise", "scratch_dereverb"]
     classical = [f"classical/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
     models = [f"eval/{s}_{t}" for s in SPLITS for t in TASK_INPUT]
-    assert sorted(n for n in spans if "/" not in n) == trainings
-    assert sorted(n for n in spans if n.startswith(("classical/", "eval/"))) == classical + models  # all scored
-    pretrain_end = spans["pretrain"][1]
-    # what does not need the pre-training runs beside it: the scratch baselines, then the classical scores
-    assert all(spans[n][1] <= pretrain_end for n in ("scratch_denoise", "scratch_dereverb", *classical))
-    assert all(spans[f"finetune_{t}"][0] >= pretrain_end for t in TASK_INPUT)  # the fine-tunings wait for it
+    # what does not need the pre-training runs beside it (the pre-training ends only after them), and the
+    # denoising tables are scored beside the dereverberation fine-tuning (it ends only after them)
+    waits = {"pretrain.yaml": ["scratch_denoise", "scratch_dereverb", *classical],
+             "finetune_dereverb.yaml": [f"eval/{s}_denoise" for s in SPLITS]}
+    calls = fake("run.sh", "--size", "tiny", "--results", base, "--jobs", "2",
+                 FAKE_WAIT=" ".join(f"{k}={','.join(v)}" for k, v in waits.items()))
+    events = job_events(tmp_path / "calls.log.events")
+    assert [e for e in events if e[0] not in ("start", "end")] == []  # every wait was met
+    at = {event: i for i, event in enumerate(events)}
+    assert sorted(n for kind, n in events if kind == "end" and "/" not in n) == trainings
+    scored = sorted(n for kind, n in events if kind == "end" and n.startswith(("classical/", "eval/")))
+    assert scored == classical + models  # all scored
+    assert all(at["start", f"finetune_{t}"] > at["end", "pretrain"] for t in TASK_INPUT)  # they wait for it
     for task in TASK_INPUT:  # a task's tables as soon as its two models are trained
-        trained = max(spans[f"finetune_{task}"][1], spans[f"scratch_{task}"][1])
-        assert all(spans[f"eval/{s}_{task}"][0] >= trained for s in SPLITS)
-    assert all(spans[f"eval/{s}_denoise"][1] <= spans["finetune_dereverb"][1] for s in SPLITS)  # beside dereverb
-    for name, (start, _) in spans.items():  # never more than two at once
-        assert sum(s <= start < e for s, e in spans.values()) <= 2, name
+        trained = max(at["end", f"finetune_{task}"], at["end", f"scratch_{task}"])
+        assert all(at["start", f"eval/{s}_{task}"] > trained for s in SPLITS)
+    running = 0
+    for kind, name in events:  # never more than two at once
+        running += 1 if kind == "start" else -1
+        assert running <= 2, name
     assert all(value(c, "--output_folder") and (Path(value(c, "--output_folder")) / "run.log").is_file()
                for c in calls if c[0] == "train.py")
     again = fake("run.sh", "--size", "tiny", "--results", base, "--stop_stage", "6", "--jobs", "2")

@@ -112,7 +112,7 @@ def test_pool_names_every_bad_file(tmp_path, noises):
 def test_pool_from_manifest_folder_and_list(tmp_path, noises):
     manifest = tmp_path / "noise.json"
     write_manifest(manifest, {f"n{i}": {"wav": path} for i, path in enumerate(noises)})
-    folder = AudioPool(str(tmp_path.parent / "noise0"))
+    folder = AudioPool(str(Path(noises[0]).parent))  # the fixture's own folder, whatever other tests made
     assert AudioPool(manifest).files == folder.files == AudioPool(noises).files
     assert sorted(AudioPool([manifest, noises[0]]).files) == sorted(noises + noises[:1])
     relative = tmp_path / "relative.json"  # SpeechBrain placeholders, as the embedded corpus writes them

@@ -1,7 +1,5 @@
 """maese.simulation.rooms: shoebox rooms and their impulse responses."""
 
-import time
-
 import numpy as np
 import pytest
 
@@ -55,9 +53,7 @@ def test_rir_is_normalised_finite_and_aligned():
     rng = np.random.default_rng(1)
     for domain in ("train", "ood"):
         spec = sample_room(rng, domain)
-        start = time.perf_counter()
-        rir, info = simulate_rir(spec, RATE)
-        assert time.perf_counter() - start < 1.0
+        rir, info = simulate_rir(spec, RATE)  # its speed: tools/bench_corpus.py ("rooms")
         assert rir.dtype == np.float32 and rir.ndim == 1 and np.all(np.isfinite(rir))
         assert rir[info["direct_index"]] == 1.0 and np.argmax(np.abs(rir)) == info["direct_index"]
         assert info["direct_index"] == 40 + round(info["distance"] / 343.0 * RATE)
