@@ -116,8 +116,8 @@ def test_paired_fractions_reuse_a_pretraining_and_report_a_data_efficiency_table
     tagged = results / "fractions"
     assert not (tagged / "pretrain").exists()  # stage 2 reused the given pre-training
     assert sorted(p.name for p in tagged.iterdir()) == [
-        "RESULTS.md", "classical", "eval", "finetune_denoise_p0.05", "finetune_denoise_p0.1", "scratch_denoise_p0.05",
-        "scratch_denoise_p0.1"]
+        "RESULTS.md", "classical", "eval", "finetune_denoise_p0.05", "finetune_denoise_p0.1", "run.json",
+        "scratch_denoise_p0.05", "scratch_denoise_p0.1"]
     assert sorted(p.name for p in (tagged / "classical").iterdir()) == ["indomain_denoise", "ood_denoise"]  # once
     assert (results / "prepared" / "paired_clean_0.05.json").is_file()  # manifests shared with the untagged run
     for fraction in ("0.05", "0.1"):
