@@ -1,4 +1,4 @@
-"""Shared fixtures of the integration tests: one tiny embedded corpus per test session."""
+"""Shared fixtures of the integration tests: one tiny embedded corpus per test run."""
 
 import math
 import os
@@ -14,7 +14,7 @@ DNS_RECIPE = REPO / "recipes" / "DNS"
 
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory):
-    """Path of a tiny embedded corpus, built once per session."""
+    """Path of a tiny embedded corpus, built once per test run."""
     from maese.simulation.corpus import ensure_corpus
 
     return Path(ensure_corpus(tmp_path_factory.mktemp("corpus") / "embedded_tiny", "tiny"))

@@ -1,4 +1,4 @@
-"""End to end: the session's tiny corpus (built by worker processes) against an in-process build; the CLI."""
+"""End to end: the test run's tiny corpus (built by worker processes) against an in-process build; the CLI."""
 
 import hashlib
 import subprocess

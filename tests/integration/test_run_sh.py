@@ -53,7 +53,7 @@ def stand_in_real_data(corpus, root):
 
 @pytest.fixture(scope="module")
 def pipeline(tiny_corpus, tmp_path_factory):
-    """(results folder, corpus, real data, first run's output, seconds) of ``run.sh --size tiny`` on the session's
+    """(results folder, corpus, real data, first run's output, seconds) of ``run.sh --size tiny`` on the test run's
     corpus, with a stand-in real-speech folder."""
     base = tmp_path_factory.mktemp("run_sh")
     results, real = base / "results", stand_in_real_data(tiny_corpus, base / "real_data")
