@@ -50,8 +50,13 @@ def log_lr_after_steps(folder):
     sb.Brain.fit_batch = probed_fit_batch
 
 
+PAUSE_LIMIT_S = 900
+
+
 def pause_after_checkpoint(count, marker):
-    """Wrap the intra-epoch checkpoint: after the ``count``-th, write the marker and wait to be killed."""
+    """Wrap the intra-epoch checkpoint: after the ``count``-th, write the marker (epoch, step and this process' PID,
+    which the test kills: a torchrun worker is not in its launcher's process group) and wait to be killed, at most
+    ``PAUSE_LIMIT_S`` (a process its test failed to kill ends by itself)."""
     save = sb.Brain._save_intra_epoch_ckpt
     saved = []
 
@@ -59,9 +64,9 @@ def pause_after_checkpoint(count, marker):
         save(self)
         saved.append(self.step)
         if len(saved) == count:
-            Path(f"{marker}.rank{RANK}").write_text(f"{self.hparams.epoch_counter.current} {self.step}\n")
-            while True:
-                time.sleep(60)
+            Path(f"{marker}.rank{RANK}").write_text(f"{self.hparams.epoch_counter.current} {self.step} {os.getpid()}\n")
+            time.sleep(PAUSE_LIMIT_S)
+            os._exit(3)
 
     sb.Brain._save_intra_epoch_ckpt = probed_save
 

@@ -99,12 +99,37 @@ def kill_after_checkpoint(args, marker, count, ranks=1, launcher=None, timeout=3
             assert time.monotonic() < deadline, f"no checkpoint {count} after {timeout} s:\n{output(proc)}"
             time.sleep(0.2)
     finally:
+        for m in markers:  # the paused processes: torchrun's workers are not in its process group
+            if m.is_file():
+                kill_quietly(int(m.read_text().split()[2]))
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         proc.log.close()
-    epoch, step = markers[0].read_text().split()
+    for m in markers:
+        assert_ended(int(m.read_text().split()[2]))
+    epoch, step, _ = markers[0].read_text().split()
     return int(epoch), int(step)
+
+
+def assert_ended(pid, timeout=10.0):
+    """Fail unless process ``pid`` ends within ``timeout`` seconds (a killed run leaves no process behind)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} of the killed run is still there after {timeout} s")
+
+
+def kill_quietly(pid):
+    """SIGKILL ``pid`` unless it has ended already."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def intra_epoch_checkpoints(save_folder):
