@@ -11,6 +11,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DNS_RECIPE = REPO / "recipes" / "DNS"
 
+# The argument parsing of the stand-in interpreters that run.sh is tested with (bash): OUT (the --output_folder's
+# name, or the last two parts of --out), SCORES (--out), the --metrics and the systems evaluate.py would score.
+STAND_IN_ARGS = """out=; scores=; key=; metrics=(); systems=()
+for a in "$@"; do
+  if [[ "$a" == --* ]]; then key=$a; continue; fi
+  case "$key" in
+    --output_folder) mkdir -p "$a"; out=${a##*/} ;;
+    --out) scores=$a; out=$(basename "$(dirname "$a")")/${a##*/} ;;
+    --metrics) metrics+=("$a") ;;
+    --noisy) systems+=(unprocessed) ;;
+    --baselines) systems+=("$a") ;;
+    --est|--scored) systems+=("${a%%=*}") ;;
+  esac
+done
+"""
+
 
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from conftest import DNS_RECIPE, assert_all_scored, run_recipe, table_rows
+from conftest import DNS_RECIPE, STAND_IN_ARGS, assert_all_scored, run_recipe, table_rows
 
 sys.path.insert(0, str(DNS_RECIPE))
 from report import system_means  # noqa: E402
@@ -150,19 +150,7 @@ FAKE_PYTHON = """#!/usr/bin/env bash
 # evaluate.py, writes a results.md naming the --metrics and an empty CSV per system into its --out; as download.py,
 # prints the --data_folder $FAKE_DATA_FOLDER.
 printf '%s\\x1f' "$@" >> "$FAKE_LOG"; echo >> "$FAKE_LOG"
-out=; scores=; key=; metrics=(); systems=()
-for a in "$@"; do
-  if [[ "$a" == --* ]]; then key=$a; continue; fi
-  case "$key" in
-    --output_folder) mkdir -p "$a"; out=${a##*/} ;;
-    --out) scores=$a; out=$(basename "$(dirname "$a")")/${a##*/} ;;
-    --metrics) metrics+=("$a") ;;
-    --noisy) systems+=(unprocessed) ;;
-    --baselines) systems+=("$a") ;;
-    --est|--scored) systems+=("${a%%=*}") ;;
-  esac
-done
-if [ -n "${FAKE_FAIL:-}" ] && [[ "$*" == *"$FAKE_FAIL"* ]]; then echo "fake failure of $FAKE_FAIL" >&2; exit 3; fi
+""" + STAND_IN_ARGS + """if [ -n "${FAKE_FAIL:-}" ] && [[ "$*" == *"$FAKE_FAIL"* ]]; then echo "fake failure of $FAKE_FAIL" >&2; exit 3; fi
 if [ -n "$out" ]; then  # "start OUT" and "end OUT" lines in $FAKE_LOG.events, in the order they happen
   echo "start $out" >> "$FAKE_LOG.events"
   # FAKE_WAIT="PATTERN=OUT,OUT ...": a call whose arguments hold PATTERN ends only once those calls have ended

@@ -4,7 +4,7 @@ starts and ends (no training, milliseconds; the order is set by which job waits 
 import os
 import subprocess
 
-from conftest import DNS_RECIPE
+from conftest import DNS_RECIPE, STAND_IN_ARGS
 
 SPLITS = ("indomain", "ood")
 TASKS = ("denoise", "dereverb")
@@ -20,18 +20,7 @@ FAKE_PYTHON = """#!/usr/bin/env bash
 # ended. As evaluate.py, writes the
 # results.md (naming its --metrics) and the CSV of each system that run.sh checks before scoring the models.
 case "$1" in train.py|evaluate.py) ;; *) exit 0 ;; esac
-out=; scores=; key=; metrics=(); systems=()
-for a in "$@"; do
-  if [[ "$a" == --* ]]; then key=$a; continue; fi
-  case "$key" in
-    --output_folder) mkdir -p "$a"; out=${a##*/} ;;
-    --out) scores=$a; out=$(basename "$(dirname "$a")")/${a##*/} ;;
-    --metrics) metrics+=("$a") ;;
-    --noisy) systems+=(unprocessed) ;;
-    --baselines) systems+=("$a") ;;
-  esac
-done
-echo "start $out" >> "$FAKE_EVENTS"
+""" + STAND_IN_ARGS + """echo "start $out" >> "$FAKE_EVENTS"
 for after in ${FAKE_AFTER:-}; do
   [[ "$*" == *"${after%%=*}"* ]] || continue
   deadline=$((SECONDS + 60))
