@@ -56,6 +56,14 @@ download_corpus() {
   data_folder=${data_folder:-$(sed -n 's/^--data_folder //p' "${download_folder}/download.log" | tail -n 1)}
 }
 log() { echo "[$(date +%H:%M:%S)] stage $1: $2"; }
+# record_run RESULTS COMMAND...: add this run (the command as typed, commit, versions, machine) to RESULTS/run.json
+# (python -m maese.runinfo: a re-run of the same command at the same commit adds nothing), for the tables' headers.
+record_run() {
+  local results=$1; shift
+  mkdir -p "$results"
+  "$python" -m maese.runinfo --out "${results}/run.json" --cwd "$caller" --jobs 1 ${OMP_NUM_THREADS:+--threads \
+    "$OMP_NUM_THREADS"} -- "$@"
+}
 tool() {  # tool NAME: the maese command beside $python, else the one on PATH
   local bin; bin=$(dirname "$python"); if [ -x "$bin/$1" ]; then echo "$bin/$1"; else echo "$1"; fi
 }

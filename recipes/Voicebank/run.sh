@@ -30,6 +30,7 @@
 # Results go to results/<size>/ (--results DIR: DIR/). Each stage skips finished work: re-run the same command.
 set -euo pipefail
 caller=$PWD
+typed=("$0" "$@")  # the command as typed, recorded in <results>/run.json
 cd "$(dirname "$0")"
 source ../../maese/shell/recipe_lib.sh
 
@@ -56,6 +57,7 @@ common=(--size "$size" --data_folder "$data_folder" --cache_folder "$cache_folde
 test_set=(--ref "${cache_folder}/clean_testset_wav" --noisy "${cache_folder}/noisy_testset_wav"
           --name "VoiceBank-DEMAND test (16 kHz)")
 SECONDS=0
+record_run "$results" "${typed[@]}"
 
 train_stages "$results" "${common[@]}" "${extra[@]}"
 if run_stage 3; then

@@ -29,6 +29,7 @@
 # Results go to results/<size>/<input_folder>/ (--results DIR: DIR/). Each stage skips finished work.
 set -euo pipefail
 caller=$PWD
+typed=("$0" "$@")  # the command as typed, recorded in <results>/run.json
 cd "$(dirname "$0")"
 source ../../maese/shell/recipe_lib.sh
 
@@ -54,6 +55,7 @@ common=(--size "$size" --data_folder "$data_folder" --version "$version" --input
         --cache_folder "$cache_folder" --prep_folder "$prep_folder")
 tt=${cache_folder}/${version}/tt
 SECONDS=0
+record_run "$results" "${typed[@]}"
 
 train_stages "$results" "${common[@]}" "${extra[@]}"
 if run_stage 3; then

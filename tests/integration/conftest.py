@@ -1,5 +1,6 @@
 """Shared fixtures of the integration tests: one tiny embedded corpus per test run."""
 
+import json
 import math
 import os
 import subprocess
@@ -108,3 +109,13 @@ def run_pairs_recipe(recipe, corpus, tmp_path, *options):
             "--pretrained_folder", fake_pretraining(tmp_path / "pretrain" / "save"), *options, "--", "--device", "cpu"]
     env = {"PYTHON": sys.executable, "METRICS": "pesq stoi si_sdr"}
     return results, run_recipe(args, cwd=REPO / "recipes" / recipe, launcher=["bash"], env=env)
+
+
+def assert_run_recorded(results, option):
+    """A run.sh run left ``results/run.json`` with one entry: its command as typed (``option`` in it), a commit, the
+    versions and the machine (maese.runinfo)."""
+    entries = json.loads((Path(results) / "run.json").read_text())["entries"]
+    assert len(entries) == 1, entries
+    entry = entries[0]
+    assert entry["argv"][0].endswith("run.sh") and option in entry["argv"], entry
+    assert entry["commit"] and entry["torch"] and entry["cpus"] >= 1, entry

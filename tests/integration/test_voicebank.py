@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import REPO, assert_all_scored, load_recipe_module, run_pairs_recipe
+from conftest import REPO, assert_all_scored, assert_run_recorded, load_recipe_module, run_pairs_recipe
 
 VOICEBANK = REPO / "recipes" / "Voicebank"
 RATE = 48000
@@ -108,6 +108,7 @@ def test_train_py_stops_at_once_on_a_wrong_data_folder(tmp_path):
 def test_run_sh_finetunes_trains_from_scratch_and_scores(corpus, tmp_path):
     options = ["--dns_model", tmp_path / "results" / "finetune"]
     results, proc = run_pairs_recipe("Voicebank", corpus, tmp_path, *options)
+    assert_run_recorded(results, "--data_folder")
     assert "Encoder from" in proc.stdout + proc.stderr
     for name in ("finetune", "scratch"):
         out = results / name

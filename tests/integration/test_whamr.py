@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import assert_all_scored, load_recipe_module, run_pairs_recipe
+from conftest import assert_all_scored, assert_run_recorded, load_recipe_module, run_pairs_recipe
 
 RATE = 16000
 # WHAMR! names: <wsj0 utterance of s1>_<snr>_<wsj0 utterance of s2>_<snr>.wav
@@ -83,6 +83,7 @@ def test_a_partial_copy_is_reported_with_counts(corpus, tmp_path):
 
 def test_run_sh_finetunes_trains_from_scratch_and_scores(corpus, tmp_path):
     results, proc = run_pairs_recipe("WHAMR", corpus, tmp_path)
+    assert_run_recorded(results, "--data_folder")
     assert "Encoder from" in proc.stdout + proc.stderr
     for name in ("finetune", "scratch"):
         out = results / name
