@@ -57,7 +57,7 @@ common=(--size "$size" --data_folder "$data_folder" --cache_folder "$cache_folde
 test_set=(--ref "${cache_folder}/clean_testset_wav" --noisy "${cache_folder}/noisy_testset_wav"
           --name "VoiceBank-DEMAND test (16 kHz)")
 SECONDS=0
-record_run "$results" "${typed[@]}"
+[ "$stop_stage" -lt 1 ] || record_run "$results" "${typed[@]}"  # not for a download alone
 
 train_stages "$results" "${common[@]}" "${extra[@]}"
 if run_stage 3; then

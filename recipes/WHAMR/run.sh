@@ -55,7 +55,7 @@ common=(--size "$size" --data_folder "$data_folder" --version "$version" --input
         --cache_folder "$cache_folder" --prep_folder "$prep_folder")
 tt=${cache_folder}/${version}/tt
 SECONDS=0
-record_run "$results" "${typed[@]}"
+[ "$stop_stage" -lt 1 ] || record_run "$results" "${typed[@]}"  # not for a download alone
 
 train_stages "$results" "${common[@]}" "${extra[@]}"
 if run_stage 3; then
