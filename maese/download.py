@@ -89,16 +89,9 @@ def human(n):
         n /= 1000
 
 
-_local = threading.local()
-
-
-def http_client():
-    """This thread's HTTP client (a ``requests.Session``, reused across requests)."""
-    if not hasattr(_local, "client"):
-        _local.client = requests.Session()
-        _local.client.headers["User-Agent"] = "maese-download (python-requests)"
-        _local.client.headers["Accept-Encoding"] = "identity"  # the bytes as stored: sizes and ranges as served
-    return _local.client
+# Every request's headers: a name, and the bytes as stored (sizes and ranges as served, no transfer compression).
+# Each request opens its own connection: a download is a handful of large archives, nothing to gain from a pool.
+HEADERS = {"User-Agent": "maese-download (python-requests)", "Accept-Encoding": "identity"}
 
 
 def server_md5(headers):
@@ -117,9 +110,9 @@ def probe(archive):
     """The :class:`Remote` of ``archive``: a HEAD request (a GET's headers where HEAD is refused), redirects
     followed."""
     try:
-        response = http_client().head(archive.url, allow_redirects=True, timeout=TIMEOUT)
+        response = requests.head(archive.url, headers=HEADERS, allow_redirects=True, timeout=TIMEOUT)
         if response.status_code in (403, 405, 501):
-            response = http_client().get(archive.url, stream=True, timeout=TIMEOUT)
+            response = requests.get(archive.url, headers=HEADERS, stream=True, timeout=TIMEOUT)
             response.close()
     except requests.RequestException as err:
         raise DownloadError(f"{archive.url}: cannot reach the server ({err}). Check the network and re-run.") from None
@@ -141,8 +134,8 @@ def _get_rest(url, part, remote, progress):
     """One GET of ``url`` from the end of ``part`` on, appended to it (the whole file if the server ignores the
     range)."""
     have = size_of(part)
-    headers = {"Range": f"bytes={have}-"} if have else {}
-    with http_client().get(url, headers=headers, stream=True, timeout=TIMEOUT) as response:
+    headers = {**HEADERS, "Range": f"bytes={have}-"} if have else HEADERS
+    with requests.get(url, headers=headers, stream=True, timeout=TIMEOUT) as response:
         if response.status_code == 416 and remote.size is None:
             return  # nothing after byte `have`: complete
         if response.status_code >= 500:
