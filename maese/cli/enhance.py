@@ -118,7 +118,10 @@ def enhance_one(enhancer, src, out, overwrite):
         if reason is None:
             enhancer.enhance_file(src, out, overwrite=overwrite)
         return reason
-    except OSError as err:  # the output side: a sub-folder taken by a file, a full disk, no permission
+    except OSError as err:
+        if err.filename is not None and Path(err.filename) == Path(src):  # the input side: gone, or no permission
+            return f"cannot read {src} ({err.strerror or err}); check the file and its permissions"
+        # the output side: a sub-folder taken by a file, a full disk, no permission
         where = f": {err.filename}" if err.filename else ""
         return f"cannot write {out} ({err.strerror or err}{where}); free that path or choose another -o folder"
     except Exception as err:  # noqa: BLE001 -- one bad file must not stop the batch; reported in the summary

@@ -52,7 +52,7 @@ def start(args, launcher=None, **probes):
     log = tempfile.TemporaryFile("w+")
     cmd = (launcher or [sys.executable]) + [str(PROBE)] + [str(a) for a in args]
     proc = subprocess.Popen(cmd, cwd=DNS_RECIPE, env=probe_env(**probes), stdout=log, stderr=subprocess.STDOUT,
-                            preexec_fn=os.setpgrp)  # its own process group: killpg stops it and its children
+                            preexec_fn=os.setpgrp)  # its own process group (torchrun workers: see kill_after_checkpoint)
     proc.log, proc.cmd = log, cmd
     return proc
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from maese.cli.enhance import main, plan
+from maese.cli.enhance import enhance_one, main, plan
 from test_inference import make_experiment
 
 RATE = 16000
@@ -230,3 +230,22 @@ def test_an_unwritable_output_folder_stops_before_any_work_and_a_blocked_output_
     assert f"cannot write {out / 'sub' / 'c.wav'} (File exists: {out / 'sub'}); free that path or choose another " \
         "-o folder" in text
     assert (out / "b.wav").is_file()
+
+
+def test_an_os_error_names_the_side_it_came_from(tmp_path):
+    src, out = tmp_path / "in.wav", tmp_path / "out" / "in.wav"
+    sf.write(src, tone(0.5, 16000), 16000)
+
+    class Raising:  # an enhancer whose file operation fails with the given OSError
+        downmix = False
+
+        def __init__(self, err):
+            self.err = err
+
+        def enhance_file(self, *args, **kwargs):
+            raise self.err
+
+    reading = enhance_one(Raising(PermissionError(13, "Permission denied", str(src))), src, out, False)
+    assert reading.startswith(f"cannot read {src} (Permission denied)")
+    writing = enhance_one(Raising(OSError(28, "No space left on device", str(out))), src, out, False)
+    assert writing.startswith(f"cannot write {out} (No space left on device: {out})")
