@@ -9,6 +9,12 @@ and each TABLE, one test set scored by ``maese-score`` (a folder of ``<system>.c
 with the systems in the order of the scoring table, and a comparison per metric of each pair of systems both scored
 (:func:`paired_difference`, over the files). NaN is stored as null.
 
+A summary of several runs of one design (e.g. training seeds) holds, instead of "environment" and "tables",
+    "runs": [{"folder": the run's results folder, "environment": {field: text}}, ...] and
+    "over_runs": [{"label", "split", "title", "a", "b", "metric", "mean_a", "mean_b", "diff", "half", "p", "n",
+                   "per_run": [A - B of each run]}]
+where each file's score is averaged over the runs before the paired test (:func:`runs_comparisons`).
+
 In a RESULTS.md, the tables of summary NAME go between ``<!-- generated: NAME -->`` and ``<!-- end generated -->``;
 :func:`regenerate` rewrites every such block and leaves the text around them alone.
 """
@@ -105,6 +111,50 @@ def split_summary(folder, label=None, pairs=PAIRS):
             "comparisons": comparisons(scores, pairs)}
 
 
+def common_splits(evals):
+    """Names of the ``<split>_<task>`` folders (holding a results.md) present in every eval folder, sorted."""
+    names = [{d.name for d in Path(e).iterdir() if (d / RESULTS).is_file()} for e in evals]
+    return sorted(set.intersection(*names)) if names else []
+
+
+def paired_scores(evals, split, system, metric):
+    """``[runs, files]`` scores of ``system`` on ``split`` in each eval folder (files sorted by name).
+
+    Raises ValueError, naming the folders, when a CSV is missing or the runs hold different files.
+    """
+    tables = []
+    for e in evals:
+        path = Path(e) / split / f"{system}.csv"
+        if not path.is_file():
+            raise ValueError(f"{path}: no scores of system {system!r}; score it (run.sh stage 6) or name another.")
+        tables.append(read_scores(path))
+    files = sorted(tables[0])
+    for e, table in zip(evals, tables):
+        if sorted(table) != files:
+            raise ValueError(f"{Path(e) / split}: other files than {Path(evals[0]) / split}; compare runs of one "
+                             "test set.")
+    return np.array([[table[f].get(metric, math.nan) for f in files] for table in tables], dtype=np.float64)
+
+
+def runs_comparisons(evals, label=None, pairs=PAIRS):
+    """Paired comparisons over runs (e.g. seeds): for each test set scored in every one of ``evals`` (eval folders,
+    one per run) and each pair of ``pairs`` scored in all of them, one entry per shared metric (the module
+    docstring's "over_runs"), from :func:`paired_difference` of the ``[runs, files]`` scores."""
+    found = []
+    for split in common_splits(evals):
+        title, _ = table_order(Path(evals[0]) / split / RESULTS)
+        for a, b in pairs:
+            if not all((Path(e) / split / f"{s}.csv").is_file() for e in evals for s in (a, b)):
+                continue
+            first = [next(iter(read_scores(Path(evals[0]) / split / f"{s}.csv").values())) for s in (a, b)]
+            for metric in (m for m in HEADERS if m in first[0] and m in first[1]):
+                r = paired_difference(paired_scores(evals, split, a, metric), paired_scores(evals, split, b, metric))
+                found.append({"label": label, "split": split, "title": title, "a": a, "b": b, "metric": metric,
+                              **{k: _number(r[k]) for k in ("mean_a", "mean_b", "diff", "half", "p")}, "n": r["n"],
+                              "per_run": [_number(d) for d in r["per_run"]]})
+    return found
+
+
 def to_json(summary):
     """A summary as text: indented JSON, each list of numbers on one line."""
     text = json.dumps(summary, indent=1, ensure_ascii=False)
@@ -196,8 +246,36 @@ def environment_lines(environment):
             for key, value in ((k, environment[k]) for k in ENVIRONMENT if k in environment)]
 
 
+def runs_table(over_runs):
+    """Markdown: one row per entry of a summary's "over_runs": paired fraction, test set, metric, the means of A and
+    B over runs and files, A - B ± 95% half-width (p), the files compared and A - B of each run."""
+    lines = ["| paired fraction | test set | metric | A | B | A - B | files | A - B per run |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
+    for c in over_runs:
+        decimals = DECIMALS.get(c["metric"], 3)
+        per_run = ", ".join("-" if d is None else f"{d:+.{decimals}f}" for d in c["per_run"])
+        means = ["-" if v is None else f"{v:.{decimals}f}" for v in (c["mean_a"], c["mean_b"])]
+        lines.append(f"| {c['label'] or ''} | {c['title']} | {HEADERS.get(c['metric'], c['metric'])} | "
+                     f"{c['a']} {means[0]} | {c['b']} {means[1]} | {_difference_cell(c)} | {c['n']} | {per_run} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_runs(summary):
+    """Markdown of a summary of several runs: each run's folder and environment, then the comparisons over runs."""
+    lines = [f"Runs `{summary['name']}`; summary written by `{summary['made_by']}`.", ""]
+    for i, run in enumerate(summary["runs"], 1):
+        lines += [f"- run {i}: `{run['folder']}`", *("  " + line for line in environment_lines(run["environment"]))]
+    lines += ["", f"Each file's score is averaged over the {len(summary['runs'])} runs first; A - B is the mean over "
+              "the test files of the difference, ± the 95% half-width, with the p-value of a paired t-test; the last "
+              "column gives A - B of each run alone.", "", runs_table(summary["over_runs"])]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
 def render(summary):
-    """Markdown of a summary: the environment, one table per test set, then the paired comparisons."""
+    """Markdown of a summary: the environment, one table per test set, then the paired comparisons (a summary of
+    several runs: :func:`render_runs`)."""
+    if "runs" in summary:
+        return render_runs(summary)
     lines = [f"Run `{summary['name']}`; summary written by `{summary['made_by']}`.", "",
              *environment_lines(summary["environment"])]
     lines += ["", "Mean ± half-width of the 95% confidence interval (t-distribution) over the files; a system "

@@ -13,43 +13,16 @@ A file that failed in any run or system (NaN) is left out of that metric's compa
 """
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from maese.cli.score import RESULTS
 from maese.dataio import write_text
-from maese.scoring import HEADERS, read_scores
+from maese.scoring import HEADERS
+from maese.summaries import common_splits, paired_scores
 from maese.summaries import paired_difference as compare  # the paired test, shared with report.py's summaries
 
 METRICS = ("pesq", "estoi", "si_sdr")
-
-
-def common_splits(evals):
-    """Names of the ``<split>_<task>`` folders (holding a results.md) present in every eval folder, sorted."""
-    names = [{d.name for d in Path(e).iterdir() if (d / RESULTS).is_file()} for e in evals]
-    return sorted(set.intersection(*names)) if names else []
-
-
-def paired_scores(evals, split, system, metric):
-    """``[runs, files]`` scores of ``system`` on ``split`` in each eval folder (files sorted by name).
-
-    Raises ValueError, naming the folders, when a CSV is missing or the runs hold different files.
-    """
-    tables = []
-    for e in evals:
-        path = Path(e) / split / f"{system}.csv"
-        if not path.is_file():
-            raise ValueError(f"{path}: no scores of system {system!r}; score it (run.sh stage 6) or name another.")
-        tables.append(read_scores(path))
-    files = sorted(tables[0])
-    for e, table in zip(evals, tables):
-        if sorted(table) != files:
-            raise ValueError(f"{Path(e) / split}: other files than {Path(evals[0]) / split}; compare runs of one "
-                             "test set.")
-    return np.array([[table[f].get(metric, math.nan) for f in files] for table in tables], dtype=np.float64)
 
 
 def comparison_table(evals, a, b, metrics=METRICS):

@@ -123,6 +123,22 @@ def summarize(results, name, made_by, overrides=None):
     return {"name": name, "made_by": made_by, "environment": environment(results, overrides), "tables": tables}
 
 
+def summarize_runs(runs, name, made_by, overrides=None):
+    """The summary of several runs of one design (e.g. training seeds; ``maese.summaries``): each run's environment
+    (``overrides`` are the first run's) and the mae - scratch comparisons over the runs, per paired fraction and
+    test set scored in all of them."""
+    evals = [dict(run_evals(r)) for r in runs]
+    labels = [label for label in evals[0] if all(label in e for e in evals[1:])]
+    over_runs = [c for label in labels for c in summaries.runs_comparisons([e[label] for e in evals], label)]
+    if not over_runs:
+        raise ValueError(f"{', '.join(map(str, runs))}: no test set with mae and scratch scored in every run (run "
+                         "stage 6 of each, with the same paired fractions).")
+    return {"name": name, "made_by": made_by,
+            "runs": [{"folder": str(r), "environment": environment(r, overrides if i == 0 else None)}
+                     for i, r in enumerate(runs)],
+            "over_runs": over_runs}
+
+
 def build_report(title, evals, notes=(), run=None):
     """The report's markdown.
 
@@ -177,19 +193,26 @@ def _eval_arg(text):
 
 
 def summarize_main(argv):
-    """``report.py summarize RESULTS --out SUMMARY.json [overrides]``: write a run's summary."""
-    parser = argparse.ArgumentParser(prog="report.py summarize", description=summarize.__doc__)
-    parser.add_argument("results", type=Path, help="the run's results folder (run.sh --results)")
+    """``report.py summarize RESULTS [RESULTS ...] --out SUMMARY.json [overrides]``: write a run's summary, or with
+    several results folders (runs of one design, e.g. training seeds) the summary of mae - scratch over them."""
+    parser = argparse.ArgumentParser(prog="report.py summarize", description=summarize_main.__doc__)
+    parser.add_argument("results", type=Path, nargs="+",
+                        help="the run's results folder (run.sh --results, with its --tag), or one per run")
     parser.add_argument("--out", type=Path, required=True, help="the summary (JSON), e.g. summaries/NAME.json")
     parser.add_argument("--name", help="the run's name in RESULTS.md's markers (default: the --out file's stem)")
     for key in summaries.ENVIRONMENT:
         if key != "trainings":
-            parser.add_argument(f"--{key}", help=f"the header's {key}, where run.json does not record it")
+            parser.add_argument(f"--{key}", help=f"the header's {key}, where run.json does not record it (with "
+                                "several runs: the first one's)")
     args = parser.parse_args(argv)
     overrides = {key: getattr(args, key) for key in summaries.ENVIRONMENT if key != "trainings"}
     made_by = shlex.join(["python", "report.py", "summarize", *argv])
     try:
-        summary = summarize(args.results, args.name or args.out.stem, made_by, overrides)
+        name = args.name or args.out.stem
+        if len(args.results) == 1:
+            summary = summarize(args.results[0], name, made_by, overrides)
+        else:
+            summary = summarize_runs(args.results, name, made_by, overrides)
     except ValueError as err:
         parser.error(str(err))
     write_if_changed(args.out, summaries.to_json(summary))

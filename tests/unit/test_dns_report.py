@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from scipy import stats
 from scoring_fixtures import load_recipe_module
 
 from maese import runinfo, summaries
@@ -178,3 +179,45 @@ def test_results_md_is_what_the_committed_summaries_generate(report):
     text = report.RESULTS_MD.read_text()
     rendered = {s["name"]: summaries.render(s) for s in map(summaries.read_summary, paths)}
     assert summaries.regenerate(text, rendered) == text, "run: cd recipes/DNS && python report.py tables summaries/*.json"
+
+
+def seed_run(folder, mae_by_fraction, scratch=(1.0, 2.0)):
+    """A results folder of one training seed: eval/p<F>/indomain_denoise with mae PESQ ``mae_by_fraction[F]`` and the
+    same scratch scores in every fraction (SI-SDR 10 dB for both)."""
+    for fraction, mae in mae_by_fraction.items():
+        scored_split(Path(folder) / "eval" / f"p{fraction}", "indomain_denoise", (mae, [10.0, 10.0]),
+                     (list(scratch), [10.0, 10.0]))
+    return Path(folder)
+
+
+def test_summarize_runs_pairs_files_over_seeds_for_the_fractions_every_run_has(report, tmp_path):
+    one = seed_run(tmp_path / "s1", {"0.01": [1.5, 2.5], "0.1": [2.0, 3.0], "1.0": [3.0, 3.0]})
+    two = seed_run(tmp_path / "s2", {"0.01": [1.1, 2.3], "0.1": [2.0, 2.0]})
+    summary = report.summarize_runs([one, two], "seeds", "made by", {"commit": "abc"})
+    assert [r["folder"] for r in summary["runs"]] == [str(one), str(two)]
+    assert summary["runs"][0]["environment"]["commit"] == "abc" and "commit" not in summary["runs"][1]["environment"]
+    pesq = [c for c in summary["over_runs"] if c["metric"] == "pesq"]
+    assert [c["label"] for c in pesq] == ["0.01", "0.1"]  # 1.0: only the first run has it
+    low = pesq[0]
+    # per file, mae - scratch averaged over the runs: (0.5 + 0.1) / 2 = 0.3 and (0.5 + 0.3) / 2 = 0.4
+    assert low["diff"] == pytest.approx(0.35) and low["n"] == 2
+    assert low["per_run"] == pytest.approx([0.5, 0.2]) and low["mean_a"] == pytest.approx(1.85)
+    assert low["p"] == pytest.approx(stats.ttest_1samp([0.3, 0.4], 0.0).pvalue)
+    si_sdr = [c for c in summary["over_runs"] if c["metric"] == "si_sdr"]
+    assert all(c["diff"] == 0.0 for c in si_sdr)
+    with pytest.raises(ValueError, match="no test set with mae and scratch scored in every run"):
+        report.summarize_runs([one, tmp_path / "none"], "seeds", "m")
+
+
+def test_a_summary_of_runs_renders_each_run_and_the_comparisons(report, tmp_path, capsys):
+    one = seed_run(tmp_path / "s1", {"0.1": [2.0, 3.0]})
+    two = seed_run(tmp_path / "s2", {"0.1": [2.0, 2.0]})
+    out = tmp_path / "seeds.json"
+    report.main(["summarize", str(one), str(two), "--out", str(out), "--command", "./run.sh"])
+    summary = summaries.read_summary(out)
+    text = summaries.render(summary)
+    assert f"- run 1: `{one}`" in text and f"- run 2: `{two}`" in text and "- command: `./run.sh`" in text
+    assert text.count("- command:") == 1  # the override is the first run's
+    assert "| 0.1 | test_set/indomain_denoise | PESQ | mae 2.250 | scratch 1.500 | +0.750 ± " in text
+    assert "| 2 | +1.000, +0.500 |" in text
+    assert text == capsys.readouterr().out.rstrip("\n") + "\n"
