@@ -1,7 +1,11 @@
 """The record of a recipe run (``run.json`` in its results folder): what a results table's header needs.
 
-run.sh calls, before its first stage:
+run.sh calls, before its first stage (recipe_lib.sh's record_run):
     python -m maese.runinfo --out RESULTS/run.json --cwd "$caller" --jobs N --threads T -- "$0" ARGS...
+with ``--call ID`` (an identifier of this run.sh call) and, once its last stage is done (finish_run), the same with
+``--time SECONDS --stages FIRST-LAST``: the run's wall time, added under "time" ({stages, seconds, ended}) to the
+entry that call added. A call that added no entry (a re-run, or a killed run resumed) records no time: its time is
+not that of the whole run.
 
 Each call adds an entry (UTC date, the command as typed and the folder it was typed in, git commit and whether the
 checkout had uncommitted changes, Python/PyTorch/SpeechBrain/maese versions, CPU model and count, GPUs, jobs and
@@ -89,14 +93,42 @@ def read_entries(path):
     return json.loads(path.read_text())["entries"] if path.is_file() else []
 
 
+UNCOMPARED = ("date", "call", "time")  # fields in which a re-run of the same command at the same commit may differ
+
+
 def record(path, entry):
-    """Add ``entry`` to the run.json at ``path`` unless one differing only in its date is there; True if added."""
+    """Add ``entry`` to the run.json at ``path`` unless one differing only in ``UNCOMPARED`` is there; True if added."""
     entries = read_entries(path)
-    same = [{k: v for k, v in e.items() if k != "date"} for e in entries]
-    if {k: v for k, v in entry.items() if k != "date"} in same:
+    same = [{k: v for k, v in e.items() if k not in UNCOMPARED} for e in entries]
+    if {k: v for k, v in entry.items() if k not in UNCOMPARED} in same:
         return False
     write_json(path, {"entries": [*entries, entry]})
     return True
+
+
+def add_time(path, call, stages, seconds):
+    """Add the wall time of a completed run (``stages`` such as "1-7", ``seconds``) to the entry of the run.json at
+    ``path`` that the run.sh call ``call`` added; True if there is one (a re-run's call added none)."""
+    entries = read_entries(path)
+    mine = [e for e in entries if e.get("call") == call]
+    if not mine:
+        return False
+    ended = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    mine[-1]["time"] = {"stages": stages, "seconds": int(seconds), "ended": ended}
+    write_json(path, {"entries": entries})
+    return True
+
+
+def duration_text(seconds):
+    """``seconds`` as "N min S s" (or "H h M min S s")."""
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min {seconds} s" if hours else f"{minutes} min {seconds} s"
+
+
+def _time(entry):
+    t = entry.get("time")
+    return f"stages {t['stages']} in {duration_text(t['seconds'])} (ended {t['ended']})" if t else ""
 
 
 def command_text(entry):
@@ -126,7 +158,7 @@ DESCRIBE = {
     "date": lambda e: e["date"], "commit": _commit, "command": command_text,
     "versions": lambda e: f"Python {e['python']}, PyTorch {e['torch']}, SpeechBrain {e['speechbrain']}, "
                           f"maese {e['maese']}",
-    "machine": _machine, "threads": _threads,
+    "machine": _machine, "threads": _threads, "time": _time,
 }
 
 
@@ -134,7 +166,7 @@ def describe(entries):
     """Header fields (see ``DESCRIBE``) -> text; a field that differs between entries lists each value, in order."""
     fields = {}
     for key, text in DESCRIBE.items():
-        values = list(dict.fromkeys(text(e) for e in entries))
+        values = [value for value in dict.fromkeys(text(e) for e in entries) if value]
         if values:
             fields[key] = values[0] if len(values) == 1 else "; ".join(values)
     return fields
@@ -161,15 +193,25 @@ def training_records(results):
 
 
 def main(argv=None):
-    """Entry point: record this machine and the command after ``--`` in ``--out``."""
+    """Entry point: record this machine and the command after ``--`` in ``--out`` (with --time: the run's time)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True, help="the run.json to add to")
     parser.add_argument("--cwd", type=Path, default=Path.cwd(), help="the folder the command was typed in")
     parser.add_argument("--jobs", type=int, required=True, help="jobs run at a time")
     parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS of each job (omit: unset)")
+    parser.add_argument("--call", help="an identifier of this run.sh call, kept in the entry it adds")
+    parser.add_argument("--time", type=float, help="the wall time in seconds of the completed call --call: add it to "
+                        "the entry that call added")
+    parser.add_argument("--stages", default="", help="with --time: the stages it ran, e.g. 1-7")
     parser.add_argument("command", nargs="+", help="the command as typed, after --")
     args = parser.parse_args(argv)
-    record(args.out, collect(args.command, args.cwd, args.jobs, args.threads))
+    if args.time is not None:
+        if not args.call:
+            parser.error("--time needs the --call of the run.sh call it times")
+        add_time(args.out, args.call, args.stages, args.time)
+    else:
+        record(args.out, {**collect(args.command, args.cwd, args.jobs, args.threads),
+                          **({"call": args.call} if args.call else {})})
 
 
 if __name__ == "__main__":

@@ -236,7 +236,7 @@ def comparison_table(tables):
     return "\n".join(lines) + "\n"
 
 
-ENVIRONMENT = ("date", "commit", "trainings", "command", "versions", "machine", "threads")  # header order
+ENVIRONMENT = ("date", "time", "commit", "trainings", "command", "versions", "machine", "threads")  # header order
 ENVIRONMENT_LABELS = {"trainings": "commits of the trainings (their env.log)"}
 
 

@@ -56,13 +56,22 @@ download_corpus() {
   data_folder=${data_folder:-$(sed -n 's/^--data_folder //p' "${download_folder}/download.log" | tail -n 1)}
 }
 log() { echo "[$(date +%H:%M:%S)] stage $1: $2"; }
-# record_run RESULTS COMMAND...: add this run (the command as typed, commit, versions, machine) to RESULTS/run.json
-# (python -m maese.runinfo: a re-run of the same command at the same commit adds nothing), for the tables' headers.
+# record_run RESULTS JOBS THREADS COMMAND...: add this run (the command as typed, commit, versions, machine, jobs at
+# a time and each job's threads, empty: unset) to RESULTS/run.json (python -m maese.runinfo: a re-run of the same
+# command at the same commit adds nothing), for the tables' headers; finish_run adds its time once it is done.
+run_record=()
 record_run() {
-  local results=$1; shift
+  local results=$1 jobs=$2 threads=$3; shift 3
   mkdir -p "$results"
-  "$python" -m maese.runinfo --out "${results}/run.json" --cwd "$caller" --jobs 1 ${OMP_NUM_THREADS:+--threads \
-    "$OMP_NUM_THREADS"} -- "$@"
+  run_record=(--out "${results}/run.json" --call "$$.$(date +%s%N)" --cwd "$caller" --jobs "$jobs" \
+    ${threads:+--threads "$threads"} -- "$@")
+  "$python" -m maese.runinfo "${run_record[@]}"
+}
+# finish_run FIRST LAST: print the time since SECONDS=0 and, where record_run added an entry for this call (not for a
+# re-run or a resumed run), add it there as the time of stages FIRST-LAST.
+finish_run() {
+  log "-" "done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
+  [ ${#run_record[@]} -eq 0 ] || "$python" -m maese.runinfo --time "$SECONDS" --stages "$1-$2" "${run_record[@]}"
 }
 tool() {  # tool NAME: the maese command beside $python, else the one on PATH
   local bin; bin=$(dirname "$python"); if [ -x "$bin/$1" ]; then echo "$bin/$1"; else echo "$1"; fi

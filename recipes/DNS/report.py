@@ -148,13 +148,15 @@ def build_report(title, evals, notes=(), run=None):
     evals : list of (paired fraction label or None, eval folder). With labels, a data-efficiency table
         comes first and each fraction has its own section.
     notes : lines listed under the title (e.g. the run's options).
-    run : the run's results folder: its environment (:func:`environment`) goes under the title.
+    run : the run's results folder: its environment (:func:`environment`, without the time it records at its end) goes
+        under the title.
     """
     lines = [f"# {title}", ""]
     if notes:
         lines += [*(f"- {note}" for note in notes), ""]
     if run is not None:
-        lines += ["## Environment", "", *summaries.environment_lines(environment(run)), ""]
+        fields = {k: v for k, v in environment(run).items() if k != "time"}  # the run's time: known once it ends
+        lines += ["## Environment", "", *summaries.environment_lines(fields), ""]
     labelled = [(label, folder) for label, folder in evals if label is not None]
     if labelled:
         lines += ["## Data efficiency: fine-tuned MAE vs scratch per paired fraction", "",

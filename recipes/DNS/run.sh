@@ -86,7 +86,7 @@ set -euo pipefail
 caller=$PWD
 typed=("$0" "$@")  # the command as typed, recorded in <results>/run.json
 cd "$(dirname "$0")"
-source ../../maese/shell/recipe_lib.sh  # parse_options, die, abspath, check_size, check_metrics, run_stage, log, ...
+source ../../maese/shell/recipe_lib.sh  # parse_options, die, abspath, check_size, record_run, finish_run, log, ...
 
 stage=1 stop_stage=7 size=small tag= pretrain_opts= finetune_opts= fractions= tasks="denoise dereverb" jobs=
 metrics= real_data= dns_subset= delete_archives=
@@ -198,8 +198,7 @@ SECONDS=0
 job_threads=${OMP_NUM_THREADS:-$(( cpus / jobs > 0 ? cpus / jobs : 1 ))}  # each job's threads (with --jobs > 1)
 if [ "$stop_stage" -ge 1 ] && [ "$stage" -le 7 ]; then  # the run's record, for the report's header
   threads=${OMP_NUM_THREADS:-}; [ "$jobs" -eq 1 ] || threads=$job_threads
-  "$python" -m maese.runinfo --out "${results}/run.json" --cwd "$caller" --jobs "$jobs" ${threads:+--threads "$threads"} \
-    -- "${typed[@]}"
+  record_run "$results" "$jobs" "$threads" "${typed[@]}"
 fi
 
 # spawn LOG COMMAND...: with --jobs 1, run COMMAND here; else in the background, at most $jobs at once,
@@ -484,4 +483,4 @@ if run_stage 7; then
   "$python" report.py --out "${results}/RESULTS.md" --title "DNS recipe, size ${size}${tag:+, ${tag}}: results" \
     --run "$results" "${notes[@]}" -- "${evals[@]}"
 fi
-log "-" "done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
+finish_run "$stage" "$stop_stage"

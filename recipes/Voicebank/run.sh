@@ -57,7 +57,7 @@ common=(--size "$size" --data_folder "$data_folder" --cache_folder "$cache_folde
 test_set=(--ref "${cache_folder}/clean_testset_wav" --noisy "${cache_folder}/noisy_testset_wav"
           --name "VoiceBank-DEMAND test (16 kHz)")
 SECONDS=0
-[ "$stop_stage" -lt 1 ] || record_run "$results" "${typed[@]}"  # not for a download alone
+[ "$stop_stage" -lt 1 ] || record_run "$results" 1 "${OMP_NUM_THREADS:-}" "${typed[@]}"  # not for a download alone
 
 train_stages "$results" "${common[@]}" "${extra[@]}"
 if run_stage 3; then
@@ -74,4 +74,4 @@ if run_stage 4; then
   score_once "${results}/dns_ood" -- "${test_set[@]}" --est "dns=${results}/dns_ood/enhanced" \
     --note "model: ${dns_model} (DNS recipe, pre-trained and fine-tuned there)"
 fi
-log "-" "done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
+finish_run "$stage" "$stop_stage"

@@ -55,7 +55,7 @@ common=(--size "$size" --data_folder "$data_folder" --version "$version" --input
         --cache_folder "$cache_folder" --prep_folder "$prep_folder")
 tt=${cache_folder}/${version}/tt
 SECONDS=0
-[ "$stop_stage" -lt 1 ] || record_run "$results" "${typed[@]}"  # not for a download alone
+[ "$stop_stage" -lt 1 ] || record_run "$results" 1 "${OMP_NUM_THREADS:-}" "${typed[@]}"  # not for a download alone
 
 train_stages "$results" "${common[@]}" "${extra[@]}"
 if run_stage 3; then
@@ -66,4 +66,4 @@ if run_stage 3; then
     --note "size=${size}; mae = hparams/finetune.yaml, scratch = hparams/scratch.yaml" \
     --est "mae=${results}/finetune/enhanced/test" "scratch=${results}/scratch/enhanced/test"
 fi
-log "-" "done in $((SECONDS / 60)) min $((SECONDS % 60)) s"
+finish_run "$stage" "$stop_stage"

@@ -11,6 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DNS_RECIPE = REPO / "recipes" / "DNS"
+STOP_STAGE = {"Voicebank": 4, "WHAMR": 3}  # the last stage of each recipe's run.sh (assert_run_recorded)
 
 # The argument parsing of the stand-in interpreters that run.sh is tested with (bash): OUT (the --output_folder's
 # name, or the last two parts of --out), SCORES (--out), the --metrics and the systems evaluate.py would score.
@@ -113,9 +114,11 @@ def run_pairs_recipe(recipe, corpus, tmp_path, *options):
 
 def assert_run_recorded(results, option):
     """A run.sh run left ``results/run.json`` with one entry: its command as typed (``option`` in it), a commit, the
-    versions and the machine (maese.runinfo)."""
+    versions, the machine and, once done, the time of its stages (maese.runinfo)."""
     entries = json.loads((Path(results) / "run.json").read_text())["entries"]
     assert len(entries) == 1, entries
     entry = entries[0]
     assert entry["argv"][0].endswith("run.sh") and option in entry["argv"], entry
     assert entry["commit"] and entry["torch"] and entry["cpus"] >= 1, entry
+    time = entry["time"]
+    assert time["stages"] == f"1-{STOP_STAGE[Path(entry['cwd']).name]}" and time["seconds"] >= 0, entry

@@ -261,7 +261,9 @@ def test_each_run_records_its_command_in_run_json_and_the_report_reads_it(fake, 
     base = tmp_path / "r"
     args = ["--size", "tiny", "--results", str(base), "--tag", "t", "--jobs", "2"]
     calls = fake("run.sh", *args, OMP_NUM_THREADS="3")
-    (record,) = fake.records  # before the first stage
+    record, time = fake.records  # before the first stage, and once done its time
+    assert time[:6] == [*RUNINFO, "--time", time[3], "--stages", "1-7"] and float(time[3]) >= 0
+    assert time[6:] == record[2:]  # the same run: its entry gets the time
     assert value(record, "--out") == f"{base}/t/run.json" and value(record, "--cwd") == str(DNS_RECIPE)
     assert value(record, "--jobs") == "2" and value(record, "--threads") == "3"
     assert record[record.index("--") + 1:] == ["run.sh", "--python", str(fake.python), "--real_data", "none", *args]

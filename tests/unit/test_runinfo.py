@@ -87,3 +87,29 @@ def test_cli_records_the_command_after_the_double_dash(tmp_path):
     assert record["argv"] == ["./run.sh", "--results", "x"] and record["threads"] == 1 and record["jobs"] == 2
     with pytest.raises(SystemExit):
         runinfo.main(["--out", str(out), "--jobs", "2"])  # no command
+
+
+def test_a_completed_call_adds_its_time_to_the_entry_it_added_and_a_rerun_none(tmp_path):
+    path = tmp_path / "run.json"
+    assert runinfo.record(path, entry(call="101.1"))
+    assert runinfo.record(path, entry(argv=["./run.sh", "--results", "other"], call="102.1"))
+    assert not runinfo.record(path, entry(date="2026-12-07 10:00 UTC", call="103.1"))  # a re-run: no entry...
+    assert not runinfo.add_time(path, "103.1", "1-7", 4)  # ...so no time: its 4 s are not the run's
+    assert runinfo.add_time(path, "101.1", "1-7", 1803.6)
+    mine, theirs = runinfo.read_entries(path)
+    assert mine["time"]["stages"] == "1-7" and mine["time"]["seconds"] == 1803 and "time" not in theirs
+    assert not runinfo.record(path, entry(call="104.1"))  # the time does not make it another run
+    assert runinfo.describe([mine])["time"] == f"stages 1-7 in 30 min 3 s (ended {mine['time']['ended']})"
+    assert "time" not in runinfo.describe([theirs])  # killed, or still running
+    assert runinfo.duration_text(3723) == "1 h 2 min 3 s"
+
+
+def test_cli_adds_the_time_with_the_same_arguments_as_the_record(tmp_path):
+    out = tmp_path / "run.json"
+    args = ["--out", str(out), "--call", "7.1", "--cwd", str(tmp_path), "--jobs", "2", "--", "./run.sh", "--results", "x"]
+    runinfo.main(args)
+    runinfo.main(["--time", "75", "--stages", "2-7", *args])
+    (record,) = runinfo.read_entries(out)
+    assert record["call"] == "7.1" and record["time"]["stages"] == "2-7" and record["time"]["seconds"] == 75
+    with pytest.raises(SystemExit):
+        runinfo.main(["--time", "75", "--out", str(out), "--jobs", "1", "--", "./run.sh"])  # no --call
