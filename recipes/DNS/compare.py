@@ -19,16 +19,15 @@ from pathlib import Path
 from maese.cli.score import RESULTS
 from maese.dataio import write_text
 from maese.scoring import HEADERS
-from maese.summaries import common_splits, paired_scores
-from maese.summaries import paired_difference as compare  # the paired test, shared with report.py's summaries
+from maese.summaries import common_splits, paired_difference, paired_scores
 
 METRICS = ("pesq", "estoi", "si_sdr")
 
 
 def comparison_table(evals, a, b, metrics=METRICS):
-    """Markdown: one row per (split, metric) of :func:`compare` over ``evals``; a split where no run scored ``a`` or
-    ``b`` (e.g. Wiener on dereverberation) is skipped and named below the table; one where only some runs did is an
-    error."""
+    """Markdown: one row per (split, metric) of :func:`~maese.summaries.paired_difference` over ``evals``; a split
+    where no run scored ``a`` or ``b`` (e.g. Wiener on dereverberation) is skipped and named below the table; one
+    where only some runs did is an error."""
     evals = [Path(e) for e in evals]
     lines = [f"Paired comparison {a} - {b}: {len(evals)} run(s) ({', '.join(map(str, evals))}); each file's score "
              "is averaged over the runs, then the mean difference over files with its 95% interval and the p-value "
@@ -46,7 +45,7 @@ def comparison_table(evals, a, b, metrics=METRICS):
                          f"{', '.join(map(str, evals))}; score it (run.sh stage 6) or name another.")
     for split in (split for split in splits if not unscored[split]):
         for metric in metrics:
-            r = compare(paired_scores(evals, split, a, metric), paired_scores(evals, split, b, metric))
+            r = paired_difference(paired_scores(evals, split, a, metric), paired_scores(evals, split, b, metric))
             per_run = ", ".join(f"{d:+.3f}" for d in r["per_run"])
             lines.append(f"| {split} | {HEADERS.get(metric, metric)} | {r['mean_a']:.3f} | {r['mean_b']:.3f} | "
                          f"{r['diff']:+.3f} ± {r['half']:.3f} | {r['p']:.3f} | {r['n']} | {per_run} |")

@@ -31,7 +31,7 @@ def scored(eval_dir, split, system, pesq, si_sdr=None):
 def test_difference_averages_runs_per_file_then_tests_over_files(compare):
     a = np.array([[2.0, 2.5, 3.0, 2.2], [2.2, 2.3, 3.2, 2.0]])
     b = np.array([[1.9, 2.4, 2.6, 2.1], [2.0, 2.4, 3.0, 2.1]])
-    r = compare.compare(a, b)
+    r = compare.paired_difference(a, b)
     per_file = (a - b).mean(0)
     assert r["diff"] == pytest.approx(per_file.mean()) and r["n"] == 4
     assert r["half"] == pytest.approx(stats.t.ppf(0.975, 3) * per_file.std(ddof=1) / 2)
@@ -43,7 +43,7 @@ def test_difference_averages_runs_per_file_then_tests_over_files(compare):
 def test_a_file_failed_in_any_run_is_left_out(compare):
     a = np.array([[2.0, NAN, 3.0], [2.0, 2.0, 3.0]])
     b = np.array([[1.0, 1.0, 2.5], [1.0, 1.0, NAN]])
-    r = compare.compare(a, b)
+    r = compare.paired_difference(a, b)
     assert r["n"] == 1 and r["diff"] == pytest.approx(1.0) and math.isnan(r["half"])
     assert r["per_run"] == pytest.approx([1.0, 1.0])
 
