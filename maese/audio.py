@@ -80,16 +80,14 @@ _SIZE_MISMATCH = re.compile(r"^\s*(data|SSND|riff)\s*: (\d+) \(should be (\d+)\)
 PLACEHOLDER_SIZE = 0x7FFF0000  # header sizes from here up are a streaming writer's "unknown length", not a promise
 
 
-def check_complete(path):
+def check_complete(path, info):
     """Raise :class:`AudioError` if the audio data of ``path`` is shorter than its header promises (a cut copy).
 
     libsndfile reads such a WAV/AIFF/W64 file up to where its data ends and reports that shorter length, so a
-    cut copy would pass as a shorter recording; its log keeps the header's size ("data : N (should be M)").
-    (A cut FLAC or Ogg fails when its data is read instead.)
+    cut copy would pass as a shorter recording; its log (``info.extra_info``, ``info`` the file's :func:`read_info`)
+    keeps the header's size ("data : N (should be M)"). (A cut FLAC or Ogg fails when its data is read instead.)
     """
-    with sf.SoundFile(str(path)) as f:
-        log = f.extra_info
-    for chunk, promised, held in _SIZE_MISMATCH.findall(log):
+    for chunk, promised, held in _SIZE_MISMATCH.findall(info.extra_info):
         if int(held) < int(promised) < PLACEHOLDER_SIZE:
             raise AudioError(f"{path}: truncated: its header promises {promised} bytes of audio data ({chunk} chunk), "
                              f"the file holds {held}. Re-copy the file.")

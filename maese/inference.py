@@ -298,10 +298,11 @@ class Enhancer:
         keep = torch.arange(wavs.shape[-1]) < (lengths.cpu() * wavs.shape[-1]).round()[:, None]
         return self.enhance_channels(wavs.float() * keep, self.sample_rate) * keep
 
-    def enhance_file(self, in_path, out_path, overwrite=False):
+    def enhance_file(self, in_path, out_path, overwrite=False, info=None):
         """Enhance an audio file into a 32-bit float wav at the input's rate, streaming chunk by chunk.
 
-        The output is written under a temporary name and renamed when complete.
+        The output is written under a temporary name and renamed when complete. ``info``: the input's
+        :func:`maese.audio.read_info` where the caller has it (its header is then not read again).
 
         Returns
         -------
@@ -312,8 +313,8 @@ class Enhancer:
         AudioError naming the file (missing, empty, unreadable, truncated, NaN/Inf samples);
         FileExistsError if ``out_path`` exists and not ``overwrite``.
         """
-        info = read_info(in_path)
-        check_complete(in_path)
+        info = read_info(in_path) if info is None else info
+        check_complete(in_path, info)
         if Path(out_path).exists() and not overwrite:
             raise FileExistsError(f"{out_path} exists; refusing to overwrite it (pass overwrite=True).")
         peak = 0.0

@@ -102,9 +102,8 @@ def output_folder_error(folder):
     return None
 
 
-def channel_error(path, downmix):
-    """Why ``path`` is not enhanced as it is (more than two channels without --downmix), or None."""
-    channels = read_info(path).channels
+def channel_error(path, channels, downmix):
+    """Why ``path``, of ``channels`` channels, is not enhanced as it is (more than two without --downmix), or None."""
     if channels > 2 and not downmix:
         return (f"{path}: {channels} channels; maese-enhance takes mono or stereo files: pass --downmix to average "
                 "the channels into one, or split the file into mono files")
@@ -114,9 +113,10 @@ def channel_error(path, downmix):
 def enhance_one(enhancer, src, out, overwrite):
     """Enhance ``src`` into ``out``; returns None, or the reason it failed (naming the file and the fix)."""
     try:
-        reason = channel_error(src, enhancer.downmix)
+        info = read_info(src)  # its header, read once: the channel check and the enhancer take it
+        reason = channel_error(src, info.channels, enhancer.downmix)
         if reason is None:
-            enhancer.enhance_file(src, out, overwrite=overwrite)
+            enhancer.enhance_file(src, out, overwrite=overwrite, info=info)
         return reason
     except OSError as err:
         if err.filename is not None and Path(err.filename) == Path(src):  # the input side: gone, or no permission

@@ -1,10 +1,13 @@
 """maese-enhance: files, folders, recursion and globs; bad inputs fail alone with reasons; skip and overwrite."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
 
 from maese.cli.enhance import enhance_one, main, plan
+from maese.inference import Enhancer
 from test_inference import make_experiment
 
 RATE = 16000
@@ -190,6 +193,28 @@ def test_truncated_audio_and_more_than_two_channels_fail_alone_naming_the_fix(mo
         assert any(name in line and reason in line for line in lines), (name, text)
     code, text = run(capsys, folder / "four.wav", "-o", out, "--model", model, "--downmix", *ARGS)
     assert code == 0 and "1 done" in text and sf.info(out / "four.wav").channels == 1
+
+
+
+def test_each_input_is_opened_once_for_its_header_and_once_to_stream_it(model, tmp_path, monkeypatch):
+    sf.write(tmp_path / "good.wav", tone(0.5, RATE, channels=2), RATE)
+    sf.write(tmp_path / "four.wav", tone(0.5, RATE, channels=4), RATE)
+    cut = cut_copy(tmp_path / "cut.wav", "WAV")
+    enhancer = Enhancer.from_experiment(model, chunk_seconds=1.0, overlap_seconds=0.25)
+    opened = []
+    open_ = sf.SoundFile.__init__
+
+    def counting(self, file, mode="r", *args, **kwargs):
+        if mode == "r":
+            opened.append(Path(file).name)
+        open_(self, file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(sf.SoundFile, "__init__", counting)
+    assert enhance_one(enhancer, tmp_path / "good.wav", tmp_path / "out" / "good.wav", False) is None
+    assert opened == ["good.wav", "good.wav"]  # read_info (sf.info), then the streaming reader
+    assert "4 channels" in enhance_one(enhancer, tmp_path / "four.wav", tmp_path / "out" / "four.wav", False)
+    assert "truncated" in enhance_one(enhancer, cut, tmp_path / "out" / "cut.wav", False)
+    assert opened[2:] == ["four.wav", "cut.wav"]  # their header tells what is wrong; read once
 
 
 @pytest.mark.parametrize("options, message", [
