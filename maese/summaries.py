@@ -117,22 +117,33 @@ def common_splits(evals):
     return sorted(set.intersection(*names)) if names else []
 
 
-def paired_scores(evals, split, system, metric):
-    """``[runs, files]`` scores of ``system`` on ``split`` in each eval folder (files sorted by name).
+def run_scores(evals, split, a, b):
+    """The per-file scores of systems ``a`` and ``b`` on ``split`` in each eval folder, each CSV read once: two lists
+    (one ``{file: row}`` per run) holding the same files.
 
-    Raises ValueError, naming the folders, when a CSV is missing or the runs hold different files.
+    Raises ValueError, naming the folders, when a CSV is missing or the runs or the two systems hold different files.
     """
-    tables = []
-    for e in evals:
-        path = Path(e) / split / f"{system}.csv"
-        if not path.is_file():
-            raise ValueError(f"{path}: no scores of system {system!r}; score it (run.sh stage 6) or name another.")
-        tables.append(read_scores(path))
+    found = []
+    for system in (a, b):
+        tables = []
+        for e in evals:
+            path = Path(e) / split / f"{system}.csv"
+            if not path.is_file():
+                raise ValueError(f"{path}: no scores of system {system!r}; score it (run.sh stage 6) or name another.")
+            tables.append(read_scores(path))
+        found.append(tables)
+    files = sorted(found[0][0])
+    for system, tables in zip((a, b), found):
+        for e, table in zip(evals, tables):
+            if sorted(table) != files:
+                raise ValueError(f"{Path(e) / split / system}.csv: other files than "
+                                 f"{Path(evals[0]) / split / a}.csv; compare systems and runs of one test set.")
+    return found
+
+
+def score_matrix(tables, metric):
+    """``[runs, files]`` scores of one metric from one system's ``{file: row}`` per run (files sorted by name)."""
     files = sorted(tables[0])
-    for e, table in zip(evals, tables):
-        if sorted(table) != files:
-            raise ValueError(f"{Path(e) / split}: other files than {Path(evals[0]) / split}; compare runs of one "
-                             "test set.")
     return np.array([[table[f].get(metric, math.nan) for f in files] for table in tables], dtype=np.float64)
 
 
@@ -146,9 +157,10 @@ def runs_comparisons(evals, label=None, pairs=PAIRS):
         for a, b in pairs:
             if not all((Path(e) / split / f"{s}.csv").is_file() for e in evals for s in (a, b)):
                 continue
-            first = [next(iter(read_scores(Path(evals[0]) / split / f"{s}.csv").values())) for s in (a, b)]
+            tables_a, tables_b = run_scores(evals, split, a, b)
+            first = [next(iter(t[0].values())) for t in (tables_a, tables_b)]
             for metric in (m for m in HEADERS if m in first[0] and m in first[1]):
-                r = paired_difference(paired_scores(evals, split, a, metric), paired_scores(evals, split, b, metric))
+                r = paired_difference(score_matrix(tables_a, metric), score_matrix(tables_b, metric))
                 found.append({"label": label, "split": split, "title": title, "a": a, "b": b, "metric": metric,
                               **{k: _number(r[k]) for k in ("mean_a", "mean_b", "diff", "half", "p")}, "n": r["n"],
                               "per_run": [_number(d) for d in r["per_run"]]})

@@ -19,7 +19,7 @@ from pathlib import Path
 from maese.cli.score import RESULTS
 from maese.dataio import write_text
 from maese.scoring import HEADERS
-from maese.summaries import common_splits, paired_difference, paired_scores
+from maese.summaries import common_splits, paired_difference, run_scores, score_matrix
 
 METRICS = ("pesq", "estoi", "si_sdr")
 
@@ -44,8 +44,9 @@ def comparison_table(evals, a, b, metrics=METRICS):
         raise ValueError(f"no scores of system {' or '.join(map(repr, missing))} on any test split of "
                          f"{', '.join(map(str, evals))}; score it (run.sh stage 6) or name another.")
     for split in (split for split in splits if not unscored[split]):
+        tables_a, tables_b = run_scores(evals, split, a, b)
         for metric in metrics:
-            r = paired_difference(paired_scores(evals, split, a, metric), paired_scores(evals, split, b, metric))
+            r = paired_difference(score_matrix(tables_a, metric), score_matrix(tables_b, metric))
             per_run = ", ".join(f"{d:+.3f}" for d in r["per_run"])
             lines.append(f"| {split} | {HEADERS.get(metric, metric)} | {r['mean_a']:.3f} | {r['mean_b']:.3f} | "
                          f"{r['diff']:+.3f} ± {r['half']:.3f} | {r['p']:.3f} | {r['n']} | {per_run} |")

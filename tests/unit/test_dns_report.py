@@ -221,3 +221,12 @@ def test_a_summary_of_runs_renders_each_run_and_the_comparisons(report, tmp_path
     assert "| 0.1 | test_set/indomain_denoise | PESQ | mae 2.250 | scratch 1.500 | +0.750 ± " in text
     assert "| 2 | +1.000, +0.500 |" in text
     assert text == capsys.readouterr().out.rstrip("\n") + "\n"
+
+
+def test_runs_whose_two_systems_hold_other_files_are_refused(report, tmp_path):
+    one = seed_run(tmp_path / "s1", {"0.1": [2.0, 3.0]})
+    two = seed_run(tmp_path / "s2", {"0.1": [2.0, 2.0]})
+    write_csv([{"file": f"g{i}.wav", "pesq": 1.0, "si_sdr": 1.0, "error": ""} for i in range(2)],
+              two / "eval" / "p0.1" / "indomain_denoise" / "scratch.csv", overwrite=True)  # same count, other files
+    with pytest.raises(ValueError, match="other files than"):
+        report.summarize_runs([one, two], "seeds", "m")
