@@ -5,6 +5,7 @@ import math
 import torch
 
 from maese.augment.base import Distortion, add_at_ratio, check_prob, check_range, is_silent, uniform
+from maese.augment.procedural import ProceduralNoise
 from maese.augment.sources import as_pool
 from maese.augment.tilt import spectral_tilt
 
@@ -31,11 +32,16 @@ class AddNoise(Distortion):
         example before the noise is scaled to its SNR; None: the noise as recorded (and no draws for it).
     tilt_prob : float
         Chance per example that its noise is tilted (with ``tilt_range``).
+    procedural_prob : float
+        Chance per example that its noise is made on the fly by a procedural family (:class:`ProceduralNoise`)
+        instead of cut from ``noise_files``; 0: never (and no draws for it).
+    procedural_families : sequence of str
+        The families it draws from.
     """
 
     def __init__(
         self, noise_files, snr_range=(-5.0, 20.0), prob=1.0, sample_rate=16000, max_cache_seconds=3600.0, seed=None,
-        tilt_range=None, tilt_prob=1.0,
+        tilt_range=None, tilt_prob=1.0, procedural_prob=0.0, procedural_families=None,
     ):
         super().__init__(prob, seed)
         self.snr_range = check_range("snr_range", snr_range)
@@ -43,6 +49,11 @@ class AddNoise(Distortion):
         self.sample_rate = sample_rate
         self.tilt_range = None if tilt_range is None else check_range("tilt_range", tilt_range)
         self.tilt_prob = check_prob("tilt_prob", tilt_prob)
+        self.procedural_prob = check_prob("procedural_prob", procedural_prob)
+        self.procedural = None
+        if self.procedural_prob > 0:
+            families = {} if procedural_families is None else {"families": procedural_families}
+            self.procedural = ProceduralNoise(sample_rate=sample_rate, **families)
 
     def __call__(self, x, generator=None, lengths=None):
         """Distort ``x [batch, time]``.
@@ -50,7 +61,7 @@ class AddNoise(Distortion):
         Returns
         -------
         (``[batch, time]``, params): ``applied`` bool, ``snr_db`` (inf where untouched),
-        ``noise_index`` (-1 where untouched), ``tilt_db`` (dB per octave; 0 where not tilted), each ``[batch]`` on
+        ``noise_index`` (-1 where untouched or procedural), ``tilt_db`` (dB per octave; 0 where not tilted), each ``[batch]`` on
         ``x``'s device.
         """
         generator, mask, applied = self.begin(x, generator, lengths)
@@ -62,18 +73,25 @@ class AddNoise(Distortion):
         if self.tilt_range is not None:
             drawn = uniform(generator, self.tilt_range, batch)
             tilt = torch.where(torch.rand(batch, generator=generator) < self.tilt_prob, drawn, 0.0)
+        procedural = torch.zeros(batch, dtype=torch.bool)
+        if self.procedural is not None:
+            procedural = torch.rand(batch, generator=generator) < self.procedural_prob
         applied &= ~is_silent(x).cpu()
         y = x.clone()
         rows = applied.nonzero().squeeze(1)
         if len(rows):
             noise = self.pool.segments(index[rows], position[rows], time).to(x)
+            made = procedural[rows]
+            if made.any():
+                noise[made] = self.procedural.segments(int(made.sum()), time, generator).to(x)
             if self.tilt_range is not None:
                 noise = spectral_tilt(noise, tilt[rows], self.sample_rate)
             add_at_ratio(y, x, rows, noise, snr[rows], mask, applied)
         params = {
             "applied": applied,
             "snr_db": torch.where(applied, snr, math.inf),
-            "noise_index": torch.where(applied, index, -1),
+            "noise_index": torch.where(applied & ~procedural, index, -1),
+            "procedural": applied & procedural,
             "tilt_db": torch.where(applied, tilt, 0.0),
         }
         return y, {key: value.to(x.device) for key, value in params.items()}

@@ -1,0 +1,65 @@
+"""maese.augment.procedural.ProceduralNoise and the procedural share of AddNoise's noise."""
+
+import pytest
+import torch
+from augment_fixtures import RATE, noise_files, one_torch_thread, speech_like  # noqa: F401
+
+from maese.acoustics import snr_db
+from maese.augment import AddNoise
+from maese.augment.procedural import TRAINING_FAMILIES, ProceduralNoise
+
+
+def test_segments_are_seeded_and_differ_from_one_another():
+    source = ProceduralNoise(("hum", "fan", "white"), RATE)
+    first = source.segments(6, RATE, torch.Generator().manual_seed(0))
+    again = source.segments(6, RATE, torch.Generator().manual_seed(0))
+    other = source.segments(6, RATE, torch.Generator().manual_seed(1))
+    assert first.shape == (6, RATE) and first.dtype == torch.float32 and torch.isfinite(first).all()
+    assert torch.equal(first, again) and not torch.equal(first, other)
+    assert all(not torch.allclose(first[i], first[j]) for i in range(6) for j in range(i))
+    assert (first.pow(2).mean(dim=1) > 1e-6).all()  # the families' level (-25 dB RMS), not silence
+
+
+def test_the_training_families_leave_the_embedded_corpus_ood_families_out():
+    assert {"hum", "fan", "engine", "brown"} <= set(TRAINING_FAMILIES)
+    assert not {"music", "street", "keyboard"} & set(TRAINING_FAMILIES)
+
+
+def test_unknown_or_no_families_are_refused():
+    with pytest.raises(ValueError, match="'thunder'"):
+        ProceduralNoise(("hum", "thunder"))
+    with pytest.raises(ValueError, match="none given"):
+        ProceduralNoise(())
+
+
+@pytest.fixture(scope="module")
+def noises(tmp_path_factory):
+    return noise_files(tmp_path_factory.mktemp("procedural_noise"))
+
+
+def test_add_noise_makes_its_share_procedurally_at_the_exact_snr(noises):
+    x = speech_like(32, RATE)
+    y, params = AddNoise(noises, snr_range=(0, 10), seed=0, procedural_prob=0.5)(x)
+    made = params["procedural"]
+    assert 6 <= int(made.sum()) <= 26  # about half
+    assert (params["noise_index"][made] == -1).all() and (params["noise_index"][~made] >= 0).all()
+    assert (snr_db(x, y - x) - params["snr_db"]).abs().max() < 0.1
+    low_share = lambda n: (torch.fft.rfft(n).abs().pow(2)[:, : n.shape[1] * 1000 // RATE].sum(dim=1)  # noqa: E731
+                           / torch.fft.rfft(n).abs().pow(2).sum(dim=1))  # share of the power under 1 kHz
+    hum, _ = AddNoise(noises, snr_range=(5, 5), seed=0, procedural_prob=1.0, procedural_families=("hum",))(x)
+    white, _ = AddNoise(noises, snr_range=(5, 5), seed=0, procedural_prob=1.0, procedural_families=("white",))(x)
+    assert (low_share(hum - x) > 0.5).all() and (low_share(white - x) < 0.2).all()
+
+
+def test_without_a_procedural_share_the_draws_are_those_of_before(noises):
+    x = speech_like(16, RATE)
+    (y_off, p_off), (y_zero, p_zero) = AddNoise(noises, seed=0)(x), AddNoise(noises, seed=0, procedural_prob=0.0)(x)
+    assert torch.equal(y_off, y_zero) and not p_zero["procedural"].any()
+
+
+def test_fine_tuning_hands_its_procedural_share_to_the_noise(noises):
+    from maese.brains.finetune import make_distortion
+
+    assert make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=0.3).procedural_prob == 0.3
+    with pytest.raises(ValueError, match="procedural_prob"):
+        make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=2.0)
