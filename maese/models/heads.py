@@ -18,10 +18,6 @@ With ``input_level_db`` the input is scaled to that RMS level (dB re full scale)
 scaled back: the compressed magnitudes the model sees, and so its output, do not depend on the recording level
 (log1p of the raw STFT magnitude is nearly linear below 1 and logarithmic above, so a quieter recording would
 otherwise look like another signal).
-
-With ``head_log_input`` the head also sees ``log(|X| + LOG_INPUT_EPS)`` of the noisy magnitude: log1p is nearly
-linear below 1, so weak bins (the noise left in speech pauses) all look alike in the compressed input; their log
-tells them apart.
 """
 
 import math
@@ -36,7 +32,6 @@ from maese.acoustics import level_gain
 
 HEAD_TARGETS = ("mask", "mapping")
 FREEZE_MODES = ("frozen", "full", "top_k")
-LOG_INPUT_EPS = 1e-5  # head_log_input: log(|X| + eps) of the noisy magnitude
 
 
 class EnhancementOutput(NamedTuple):
@@ -126,14 +121,11 @@ class EnhancementModel(nn.Module):
     input_level_db : float or None
         RMS level (dB re full scale) the input is scaled to before the STFT, the output scaled back (see the
         module docstring); None: the input as it is.
-    head_log_input : bool
-        The head also sees ``log(|X| + LOG_INPUT_EPS)`` of the noisy magnitude ``[B, T, freq_bins]`` (see the
-        module docstring).
     """
 
     def __init__(self, encoder, stft, compression, freq_bins=256, head_target="mask", mask_max=1.0,
                  freeze="full", unfreeze_top_k=0, proj_dim=128, hidden=256, kernel_size=5, num_layers=2,
-                 mask_init=None, use_reconstruction=False, input_level_db=None, head_log_input=False):
+                 mask_init=None, use_reconstruction=False, input_level_db=None):
         super().__init__()
         if head_target not in HEAD_TARGETS:
             raise ValueError(f"head_target: unknown value {head_target!r}; use one of {list(HEAD_TARGETS)}.")
@@ -147,10 +139,9 @@ class EnhancementModel(nn.Module):
         self.mask_max = float(mask_max)
         self.use_reconstruction = bool(use_reconstruction)
         self.input_level_db = None if input_level_db is None else float(input_level_db)
-        self.head_log_input = bool(head_log_input)
         self.head = ConvHead(encoder.frame_embedding_dim(freq_bins), freq_bins, proj_dim, hidden, kernel_size,
                              num_layers, init_bias=self._initial_logit(mask_init),
-                             spec_inputs=1 + self.use_reconstruction + self.head_log_input)
+                             spec_inputs=2 if self.use_reconstruction else 1)
         self.set_trainable(freeze, unfreeze_top_k)
 
     def _initial_logit(self, mask_init):
@@ -195,15 +186,11 @@ class EnhancementModel(nn.Module):
     def _enhance(self, noisy):
         """:meth:`forward` without the level gain."""
         spec, inputs = self.features(noisy)
-        head_specs = [inputs]
         if self.use_reconstruction:
             frames, reconstruction = self.encoder.encode_and_reconstruct(inputs)
-            head_specs.append(reconstruction)
+            out = self.head(frames, torch.cat([inputs, reconstruction], dim=-1))
         else:
-            frames = self.encoder.encode(inputs, level="frame")
-        if self.head_log_input:
-            head_specs.append(torch.log(spec.abs()[..., : self.freq_bins] + LOG_INPUT_EPS))
-        out = self.head(frames, torch.cat(head_specs, dim=-1))
+            out = self.head(self.encoder.encode(inputs, level="frame"), inputs)
         if self.head_target == "mask":
             mask = self.mask_max * torch.sigmoid(out)
             estimate = self.compression.compress(mask * spec.abs()[..., : self.freq_bins])
