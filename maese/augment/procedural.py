@@ -8,7 +8,7 @@ coloured and babble noise). :class:`AddNoise` uses it for a share of its example
 import numpy as np
 import torch
 
-from maese.simulation.noise import NOISE_FAMILIES, generate_noise, split_families
+from maese.simulation.noise import AUGMENTATION_FAMILIES, NOISE_FAMILIES, generate_noise, split_families
 
 TRAINING_FAMILIES = split_families()[0]  # the families the embedded corpus trains on (its OOD ones left out)
 
@@ -19,16 +19,17 @@ class ProceduralNoise:
     Arguments
     ---------
     families : sequence of str
-        Names from :data:`maese.simulation.noise.NOISE_FAMILIES` (``babble`` uses synthetic talkers).
+        Names from :data:`maese.simulation.noise.NOISE_FAMILIES` (``babble`` uses synthetic talkers) or
+        :data:`~maese.simulation.noise.AUGMENTATION_FAMILIES` (``whine``).
     sample_rate : int
     """
 
     def __init__(self, families=TRAINING_FAMILIES, sample_rate=16000):
         families = tuple(families)
-        unknown = [family for family in families if family not in NOISE_FAMILIES]
+        known = NOISE_FAMILIES + AUGMENTATION_FAMILIES
+        unknown = [family for family in families if family not in known]
         if unknown or not families:
-            raise ValueError(f"procedural noise families: {unknown or 'none given'}; use some of "
-                             + ", ".join(NOISE_FAMILIES))
+            raise ValueError(f"procedural noise families: {unknown or 'none given'}; use some of " + ", ".join(known))
         self.families = families
         self.sample_rate = sample_rate
 

@@ -420,6 +420,23 @@ def street(rng, num_samples, sample_rate, talkers=None):
     return _normalise(mix + _horns(rng, n, sample_rate) * _rms(mix))
 
 
+# ----------------------------------------------------------------------------- augmentation only
+def whine(rng, num_samples, sample_rate):
+    """Tonal machine noise (motor whine, transformer, tone): a 100-1500 Hz fundamental drifting by a few percent, 1-6
+    harmonics, its level swelling and fading at 0.3-4 Hz by up to 24 dB, over coloured noise 20-35 dB below.
+    Not a corpus family (see ``AUGMENTATION_FAMILIES``)."""
+    n = num_samples
+    f0 = np.exp(rng.uniform(np.log(100.0), np.log(1500.0)))
+    freq = f0 * (1 + rng.uniform(0.002, 0.05) * np.tanh(_slow(rng, n, sample_rate, rng.uniform(0.1, 1.0))))
+    count = _harmonic_count(f0 * 1.06, sample_rate, rng.integers(1, 7))
+    amplitudes = np.arange(1, count + 1) ** -rng.uniform(0.5, 2.0)
+    tone = _harmonics(2 * np.pi * np.cumsum(freq) / sample_rate, amplitudes, rng)
+    depth_db = rng.uniform(0, 24)
+    envelope = 10 ** (depth_db * (np.tanh(_slow(rng, n, sample_rate, rng.uniform(0.3, 4.0))) - 1) / 40)
+    noise = _coloured(rng, n, sample_rate, rng.uniform(0, 2))
+    return _normalise(envelope * tone / _rms(tone) + 10 ** (rng.uniform(-35, -20) / 20) * noise / _rms(noise))
+
+
 # ----------------------------------------------------------------------------- registry
 _FAMILIES = {
     "white": white,
@@ -437,14 +454,18 @@ _FAMILIES = {
 }
 TALKER_FAMILIES = ("babble", "street")
 NOISE_FAMILIES = tuple(_FAMILIES)
+# Families for on-the-fly training noise only (maese.augment.procedural), never drawn for the embedded corpus, whose
+# files stay those of NOISE_FAMILIES.
+_AUGMENTATION_FAMILIES = {"whine": whine}
+AUGMENTATION_FAMILIES = tuple(_AUGMENTATION_FAMILIES)
 
 
 def _check_families(families):
     """Raise ValueError naming the unknown ones of ``families``."""
-    unknown = [f for f in families if f not in _FAMILIES]
+    unknown = [f for f in families if f not in _FAMILIES and f not in _AUGMENTATION_FAMILIES]
     if unknown:
         raise ValueError(f"Unknown noise family {', '.join(map(repr, unknown))}; "
-                         f"valid: {', '.join(NOISE_FAMILIES)}.")
+                         f"valid: {', '.join(NOISE_FAMILIES + AUGMENTATION_FAMILIES)}.")
 
 
 def split_families(ood_families=OOD_NOISE_FAMILIES):
@@ -475,4 +496,4 @@ def generate_noise(family, rng, num_samples, sample_rate, talkers=None):
     if num_samples < 1 or sample_rate <= 0:
         raise ValueError(f"Need num_samples >= 1 and sample_rate > 0, got {num_samples}, {sample_rate}.")
     kwargs = {"talkers": talkers} if family in TALKER_FAMILIES else {}
-    return _FAMILIES[family](rng, int(num_samples), int(sample_rate), **kwargs)
+    return {**_FAMILIES, **_AUGMENTATION_FAMILIES}[family](rng, int(num_samples), int(sample_rate), **kwargs)

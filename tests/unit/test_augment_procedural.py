@@ -63,3 +63,29 @@ def test_fine_tuning_hands_its_procedural_share_to_the_noise(noises):
     assert make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=0.3).procedural_prob == 0.3
     with pytest.raises(ValueError, match="procedural_prob"):
         make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=2.0)
+
+
+def test_whine_is_a_tone_for_training_only_never_a_corpus_family():
+    import numpy as np
+
+    from maese.simulation.noise import AUGMENTATION_FAMILIES, NOISE_FAMILIES, generate_noise, split_families
+
+    assert "whine" in AUGMENTATION_FAMILIES and "whine" not in NOISE_FAMILIES + split_families()[0]
+    assert "whine" not in TRAINING_FAMILIES
+    for seed in range(5):
+        x = generate_noise("whine", np.random.default_rng(seed), 2 * RATE, RATE)
+        power = np.abs(np.fft.rfft(x)) ** 2
+        assert abs(10 * np.log10(np.mean(x**2)) + 25) < 0.5
+        assert power.max() > 1000 * np.median(power)  # tonal: its harmonics stand far above the noise under them
+        peak_hz = np.argmax(power) * RATE / len(x)
+        assert 90 <= peak_hz <= 8000
+
+
+def test_fine_tuning_hands_its_procedural_families_to_the_noise(noises):
+    from maese.brains.finetune import make_distortion
+
+    chosen = make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=0.5,
+                             procedural_noise_families=["hum", "whine"])
+    assert chosen.procedural.families == ("hum", "whine")
+    assert make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=0.5
+                           ).procedural.families == TRAINING_FAMILIES
