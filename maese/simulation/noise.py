@@ -422,12 +422,13 @@ def street(rng, num_samples, sample_rate, talkers=None):
 
 # ----------------------------------------------------------------------------- augmentation only
 def whine(rng, num_samples, sample_rate):
-    """Tonal machine noise (motor whine, transformer, tone): a 100-1500 Hz fundamental drifting by a few percent, 1-6
-    harmonics, its level swelling and fading at 0.3-4 Hz by up to 24 dB, over coloured noise 20-35 dB below.
-    Not a corpus family (see ``AUGMENTATION_FAMILIES``)."""
+    """Tonal machine noise (motor whine, spin-up, siren, transformer): a 100-1500 Hz fundamental drifting by a few
+    percent or (half the draws) gliding by up to an octave, 1-6 harmonics, its level swelling and fading at 0.3-4 Hz by
+    up to 24 dB, over coloured noise 20-35 dB below. Not a corpus family (see ``AUGMENTATION_FAMILIES``)."""
     n = num_samples
     f0 = np.exp(rng.uniform(np.log(100.0), np.log(1500.0)))
-    freq = f0 * (1 + rng.uniform(0.002, 0.05) * np.tanh(_slow(rng, n, sample_rate, rng.uniform(0.1, 1.0))))
+    octaves = rng.uniform(0.003, 0.07) if rng.random() < 0.5 else rng.uniform(0.1, 1.0)
+    freq = f0 * 2 ** (octaves * np.tanh(_slow(rng, n, sample_rate, rng.uniform(0.1, 1.0))))
     count = _harmonic_count(f0 * 1.06, sample_rate, rng.integers(1, 7))
     amplitudes = np.arange(1, count + 1) ** -rng.uniform(0.5, 2.0)
     tone = _harmonics(2 * np.pi * np.cumsum(freq) / sample_rate, amplitudes, rng)
