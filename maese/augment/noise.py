@@ -60,9 +60,9 @@ class AddNoise(Distortion):
 
         Returns
         -------
-        (``[batch, time]``, params): ``applied`` bool, ``snr_db`` (inf where untouched),
-        ``noise_index`` (-1 where untouched or procedural), ``tilt_db`` (dB per octave; 0 where not tilted), each ``[batch]`` on
-        ``x``'s device.
+        (``[batch, time]``, params): ``applied`` bool, ``snr_db`` (inf where untouched), ``noise_index`` (-1 where
+        untouched or procedural), ``procedural`` bool, ``tilt_db`` (dB per octave; 0 where not tilted), each
+        ``[batch]`` on ``x``'s device.
         """
         generator, mask, applied = self.begin(x, generator, lengths)
         batch, time = x.shape

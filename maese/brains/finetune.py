@@ -85,8 +85,9 @@ def check_finetune_hparams(hparams):
 def make_distortion(enhance_task, noise_files, rir_files, snr_range, sample_rate, seed, noise_tilt_range=None,
                     noise_tilt_prob=1.0, procedural_noise_prob=0.0, procedural_noise_families=None):
     """The distortion that makes training inputs: AddNoise (denoise; its noise spectrally tilted with
-    ``noise_tilt_range``, and made by a procedural family (of ``procedural_noise_families``; None: the corpus' training
-    families) for a ``procedural_noise_prob`` share of the examples, see :class:`AddNoise`) or Reverberate (dereverb)."""
+    ``noise_tilt_range``, and made by a procedural family (of ``procedural_noise_families``; None: the corpus'
+    training families) for a ``procedural_noise_prob`` share of the examples, see :class:`AddNoise`) or Reverberate
+    (dereverb)."""
     if enhance_task == "denoise":
         return AddNoise(noise_files, snr_range=snr_range, sample_rate=sample_rate, seed=seed,
                         tilt_range=noise_tilt_range, tilt_prob=noise_tilt_prob, procedural_prob=procedural_noise_prob,

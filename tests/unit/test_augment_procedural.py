@@ -60,7 +60,8 @@ def test_without_a_procedural_share_the_draws_are_those_of_before(noises):
 def test_fine_tuning_hands_its_procedural_share_to_the_noise(noises):
     from maese.brains.finetune import make_distortion
 
-    assert make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=0.3).procedural_prob == 0.3
+    distortion = make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=0.3)
+    assert distortion.procedural_prob == 0.3
     with pytest.raises(ValueError, match="procedural_prob"):
         make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=2.0)
 
