@@ -35,8 +35,8 @@ class AddNoise(Distortion):
     procedural_prob : float
         Chance per example that its noise is made on the fly by a procedural family (:class:`ProceduralNoise`)
         instead of cut from ``noise_files``; 0: never (and no draws for it).
-    procedural_families : sequence of str
-        The families it draws from.
+    procedural_families : sequence of str or None
+        The families it draws from; None: :data:`maese.augment.procedural.TRAINING_FAMILIES`.
     """
 
     def __init__(
@@ -80,8 +80,10 @@ class AddNoise(Distortion):
         y = x.clone()
         rows = applied.nonzero().squeeze(1)
         if len(rows):
-            noise = self.pool.segments(index[rows], position[rows], time).to(x)
             made = procedural[rows]
+            noise = torch.empty(len(rows), time, dtype=x.dtype, device=x.device)
+            if not made.all():
+                noise[~made] = self.pool.segments(index[rows][~made], position[rows][~made], time).to(x)
             if made.any():
                 noise[made] = self.procedural.segments(int(made.sum()), time, generator).to(x)
             if self.tilt_range is not None:

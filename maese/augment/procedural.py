@@ -8,7 +8,7 @@ coloured and babble noise). :class:`AddNoise` uses it for a share of its example
 import numpy as np
 import torch
 
-from maese.simulation.noise import AUGMENTATION_FAMILIES, NOISE_FAMILIES, generate_noise, split_families
+from maese.simulation.noise import check_families, generate_noise, split_families
 
 TRAINING_FAMILIES = split_families()[0]  # the families the embedded corpus trains on (its OOD ones left out)
 
@@ -26,10 +26,9 @@ class ProceduralNoise:
 
     def __init__(self, families=TRAINING_FAMILIES, sample_rate=16000):
         families = tuple(families)
-        known = NOISE_FAMILIES + AUGMENTATION_FAMILIES
-        unknown = [family for family in families if family not in known]
-        if unknown or not families:
-            raise ValueError(f"procedural noise families: {unknown or 'none given'}; use some of " + ", ".join(known))
+        if not families:
+            raise ValueError("procedural noise needs at least one family, e.g. " + ", ".join(TRAINING_FAMILIES))
+        check_families(families, augmentation=True)
         self.families = families
         self.sample_rate = sample_rate
 

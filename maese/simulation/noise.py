@@ -459,19 +459,21 @@ NOISE_FAMILIES = tuple(_FAMILIES)
 # files stay those of NOISE_FAMILIES.
 _AUGMENTATION_FAMILIES = {"whine": whine}
 AUGMENTATION_FAMILIES = tuple(_AUGMENTATION_FAMILIES)
+_ALL_FAMILIES = {**_FAMILIES, **_AUGMENTATION_FAMILIES}
 
 
-def _check_families(families):
-    """Raise ValueError naming the unknown ones of ``families``."""
-    unknown = [f for f in families if f not in _FAMILIES and f not in _AUGMENTATION_FAMILIES]
+def check_families(families, augmentation=False):
+    """Raise ValueError naming the unknown ones of ``families`` (corpus families; with ``augmentation``, also
+    :data:`AUGMENTATION_FAMILIES`)."""
+    known = NOISE_FAMILIES + (AUGMENTATION_FAMILIES if augmentation else ())
+    unknown = [f for f in families if f not in known]
     if unknown:
-        raise ValueError(f"Unknown noise family {', '.join(map(repr, unknown))}; "
-                         f"valid: {', '.join(NOISE_FAMILIES + AUGMENTATION_FAMILIES)}.")
+        raise ValueError(f"Unknown noise family {', '.join(map(repr, unknown))}; valid: {', '.join(known)}.")
 
 
 def split_families(ood_families=OOD_NOISE_FAMILIES):
     """Disjoint (train, ood) tuples of family names; ``ood_families`` are held out of training."""
-    _check_families(ood_families)
+    check_families(ood_families)
     return tuple(f for f in NOISE_FAMILIES if f not in ood_families), tuple(ood_families)
 
 
@@ -493,8 +495,8 @@ def generate_noise(family, rng, num_samples, sample_rate, talkers=None):
     -------
     np.ndarray float32 ``[num_samples]`` at ``NOISE_RMS_DBFS`` RMS, peak <= 1.
     """
-    _check_families([family])
+    check_families([family], augmentation=True)
     if num_samples < 1 or sample_rate <= 0:
         raise ValueError(f"Need num_samples >= 1 and sample_rate > 0, got {num_samples}, {sample_rate}.")
     kwargs = {"talkers": talkers} if family in TALKER_FAMILIES else {}
-    return {**_FAMILIES, **_AUGMENTATION_FAMILIES}[family](rng, int(num_samples), int(sample_rate), **kwargs)
+    return _ALL_FAMILIES[family](rng, int(num_samples), int(sample_rate), **kwargs)
