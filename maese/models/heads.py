@@ -18,6 +18,10 @@ With ``input_level_db`` the input is scaled to that RMS level (dB re full scale)
 scaled back: the compressed magnitudes the model sees, and so its output, do not depend on the recording level
 (log1p of the raw STFT magnitude is nearly linear below 1 and logarithmic above, so a quieter recording would
 otherwise look like another signal).
+
+With ``noise_floor_frames`` the head also sees the noise floor of the compressed noisy magnitude
+(:class:`~maese.models.noise_floor.NoiseFloor`: per bin, its minimum over that many frames), so a steady noise
+that looks like a voiced harmonic frame by frame shows as what it is: a floor that never stops.
 """
 
 import math
@@ -29,6 +33,7 @@ from speechbrain.utils.checkpoints import Checkpointer
 from torch import nn
 
 from maese.acoustics import level_gain
+from maese.models.noise_floor import NoiseFloor
 
 HEAD_TARGETS = ("mask", "mapping")
 FREEZE_MODES = ("frozen", "full", "top_k")
@@ -121,11 +126,14 @@ class EnhancementModel(nn.Module):
     input_level_db : float or None
         RMS level (dB re full scale) the input is scaled to before the STFT, the output scaled back (see the
         module docstring); None: the input as it is.
+    noise_floor_frames : int or None
+        The head also sees the noise floor ``[B, T, freq_bins]`` of the compressed input, its minimum over this
+        (odd) number of frames (see the module docstring); None: not.
     """
 
     def __init__(self, encoder, stft, compression, freq_bins=256, head_target="mask", mask_max=1.0,
                  freeze="full", unfreeze_top_k=0, proj_dim=128, hidden=256, kernel_size=5, num_layers=2,
-                 mask_init=None, use_reconstruction=False, input_level_db=None):
+                 mask_init=None, use_reconstruction=False, input_level_db=None, noise_floor_frames=None):
         super().__init__()
         if head_target not in HEAD_TARGETS:
             raise ValueError(f"head_target: unknown value {head_target!r}; use one of {list(HEAD_TARGETS)}.")
@@ -139,9 +147,10 @@ class EnhancementModel(nn.Module):
         self.mask_max = float(mask_max)
         self.use_reconstruction = bool(use_reconstruction)
         self.input_level_db = None if input_level_db is None else float(input_level_db)
+        self.noise_floor = None if noise_floor_frames is None else NoiseFloor(noise_floor_frames)
         self.head = ConvHead(encoder.frame_embedding_dim(freq_bins), freq_bins, proj_dim, hidden, kernel_size,
                              num_layers, init_bias=self._initial_logit(mask_init),
-                             spec_inputs=2 if self.use_reconstruction else 1)
+                             spec_inputs=1 + self.use_reconstruction + (self.noise_floor is not None))
         self.set_trainable(freeze, unfreeze_top_k)
 
     def _initial_logit(self, mask_init):
@@ -186,11 +195,15 @@ class EnhancementModel(nn.Module):
     def _enhance(self, noisy):
         """:meth:`forward` without the level gain."""
         spec, inputs = self.features(noisy)
+        head_specs = [inputs]
         if self.use_reconstruction:
             frames, reconstruction = self.encoder.encode_and_reconstruct(inputs)
-            out = self.head(frames, torch.cat([inputs, reconstruction], dim=-1))
+            head_specs.append(reconstruction)
         else:
-            out = self.head(self.encoder.encode(inputs, level="frame"), inputs)
+            frames = self.encoder.encode(inputs, level="frame")
+        if self.noise_floor is not None:
+            head_specs.append(self.noise_floor(inputs))
+        out = self.head(frames, torch.cat(head_specs, dim=-1))
         if self.head_target == "mask":
             mask = self.mask_max * torch.sigmoid(out)
             estimate = self.compression.compress(mask * spec.abs()[..., : self.freq_bins])

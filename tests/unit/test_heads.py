@@ -243,3 +243,24 @@ def test_input_level_normalisation_makes_the_output_follow_the_input_level(head_
         silent = model(torch.zeros(1, 8000))
         assert torch.isfinite(silent.wav).all() and silent.gain.item() == pytest.approx(1000.0)  # +60 dB at most
         assert head_target == "mapping" or silent.wav.abs().max() == 0  # a mask keeps silence silent
+
+
+def test_the_noise_floor_input_lets_the_head_tell_a_steady_tone_from_a_passing_one():
+    """With noise_floor_frames the head's first layer takes one more spectrogram, the input's noise floor: a tone
+    that lasts the whole clip and the same tone in one burst look alike frame by frame (at the burst), but only
+    the steady one is in the floor, and only that model's mask at the burst tells them apart."""
+    plain, aware = make_model(), make_model(noise_floor_frames=63)
+    assert plain.head.body[0].in_channels == 16 + 256 and aware.head.body[0].in_channels == 16 + 2 * 256
+    t = torch.arange(16000) / 16000
+    steady = 0.3 * torch.sin(2 * torch.pi * 440 * t).unsqueeze(0)
+    burst = steady * ((t > 0.45) & (t < 0.55)).float()
+    bin_440, frame = round(440 / 16000 * 512), 63  # frame 63: t = 0.5 s
+    floors = [aware.noise_floor(aware.features(x)[1])[0, frame, bin_440] for x in (steady, burst)]
+    assert floors[0] > 10 * floors[1]
+    with torch.no_grad():
+        for model in (plain, aware):
+            randomize_output_layer(model)
+            model.head.body[0].weight[:, : 16 + 256].zero_()  # silence all but the floor's channels (none in plain)
+        masks = [[model(x).mask[0, frame] for x in (steady, burst)] for model in (plain, aware)]
+    assert torch.equal(masks[0][0], masks[0][1])
+    assert (masks[1][0] - masks[1][1]).abs().max() > 1e-2

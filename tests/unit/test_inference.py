@@ -247,3 +247,15 @@ def test_the_default_model_loads_from_the_package_folder_or_says_it_is_missing(e
     torch.save(experiment[1], packaged / inference.PACKAGED_WEIGHTS)
     enhancer = Enhancer.default(chunk_seconds=2.0, overlap_seconds=0.5)
     assert same_weights(enhancer.model, experiment[1]) and enhancer.chunk_seconds == 2.0
+
+
+def test_a_model_with_the_noise_floor_loads_with_it_and_older_configs_without(tmp_path):
+    best = make_experiment(tmp_path / "floor", head_noise_floor_frames=63)
+    assert json.loads((tmp_path / "floor" / INFERENCE_CONFIG).read_text())["head_noise_floor_frames"] == 63
+    model = Enhancer.from_experiment(tmp_path / "floor").model
+    assert model.noise_floor.window_frames == 63 and same_weights(model, best)
+    old = tmp_path / "old"
+    make_experiment(old)
+    config = json.loads((old / INFERENCE_CONFIG).read_text())
+    (old / INFERENCE_CONFIG).write_text(json.dumps({k: v for k, v in config.items() if k != "head_noise_floor_frames"}))
+    assert Enhancer.from_experiment(old).model.noise_floor is None
