@@ -28,6 +28,7 @@ from speechbrain.dataio.sampler import ReproducibleRandomSampler
 from speechbrain.nnet.loss.stoi_loss import removeSilentFrames, smallVal, thirdoct
 from speechbrain.nnet.losses import cal_si_snr
 from speechbrain.utils.data_pipeline import provides, takes
+from torch_pesq import PesqLoss
 
 from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
@@ -66,6 +67,10 @@ def check_finetune_hparams(hparams):
         require(hparams, "stoi_weight", lambda v: v >= 0, "a weight >= 0")
         if hparams["stoi_weight"] > 0:
             require(hparams, "sample_rate", lambda v: v == 16000, "16000 (the STOI loss works at 16 kHz only)")
+    if "pesq_weight" in hparams:
+        require(hparams, "pesq_weight", lambda v: v >= 0, "a weight >= 0")
+        if hparams["pesq_weight"] > 0:
+            require(hparams, "sample_rate", lambda v: v == 16000, "16000 (the PESQ loss works at 16 kHz here)")
     if hparams.get("loss_compression_name") is not None:
         require(hparams, "loss_compression_name", lambda v: v in COMPRESSIONS,
                 f"null (the model's compression) or one of {sorted(COMPRESSIONS)}")
@@ -163,6 +168,23 @@ def stoi(estimate, target, lengths):
         if ref_active.shape[0] // STOI_HOP + 1 >= STOI_ENVELOPE_FRAMES:
             scores.append(_stoi_of_active(est_active, ref_active))
     return torch.stack(scores).to(estimate.device) if scores else None
+
+
+_pesq_distance = PesqLoss(1.0, sample_rate=16000)
+PESQ_MIN_SAMPLES = 6400  # 0.4 s at 16 kHz: the loss needs 20 of its 256-sample frames
+
+
+def pesq_distance(estimate, target, lengths):
+    """Differentiable PESQ distance ``[B']`` of ``estimate`` vs. ``target`` ``[B, time]`` at 16 kHz (torch-pesq's
+    ``PesqLoss``: ITU P.862's symmetric and asymmetric disturbances without the time alignment, 0 when equal; MOS
+    falls as it grows), computed on the CPU over each example's true length, for the examples at least
+    ``PESQ_MIN_SAMPLES`` long whose target and estimate are not all zero (P.862's level alignment divides by their
+    power); ``None`` when none is left."""
+    samples = torch.round(lengths * target.shape[1]).long().tolist()
+    distances = [_pesq_distance(ref[None, :n], est[None, :n])[0]
+                 for est, ref, n in zip(estimate.cpu(), target.cpu(), samples)
+                 if n >= PESQ_MIN_SAMPLES and ref[:n].abs().max() > 0 and est[:n].abs().max() > 0]
+    return torch.stack(distances).float().to(estimate.device) if distances else None
 
 
 def paired_dataset(manifest, sample_rate=16000):
@@ -273,7 +295,7 @@ class EnhanceFinetuneBrain(LoggedBrain):
 
     def compute_objectives(self, predictions, batch, stage):
         """L1 on compressed magnitudes (:meth:`loss_domain`) over the true frames, plus ``si_sdr_weight`` x
-        (minus SI-SDR) and ``stoi_weight`` x (minus STOI)."""
+        (minus SI-SDR), ``stoi_weight`` x (minus STOI) and ``pesq_weight`` x the PESQ distance."""
         out, target, lengths = predictions["out"], predictions["target"], predictions["lengths"]
         weights = self.frame_weights(lengths, target.shape[1], out.estimate)
         err = (self.loss_domain(out.estimate) - self.loss_domain(predictions["target_mag"])).abs()
@@ -284,6 +306,10 @@ class EnhanceFinetuneBrain(LoggedBrain):
             scores = stoi(out.wav, target, lengths)
             if scores is not None:
                 loss = loss - self.hparams.stoi_weight * scores.mean()
+        if getattr(self.hparams, "pesq_weight", 0) > 0:
+            distances = pesq_distance(out.wav, target, lengths)
+            if distances is not None:
+                loss = loss + self.hparams.pesq_weight * distances.mean()
         if stage != sb.Stage.TRAIN:
             self.accumulate_metrics(predictions, weights)
         return loss

@@ -18,6 +18,7 @@ from maese.brains.finetune import (
     make_pairs,
     paired_crops,
     paired_dataset,
+    pesq_distance,
     si_sdr,
     stoi,
 )
@@ -195,6 +196,65 @@ def test_stoi_equals_speechbrains_stoi_loss_in_value_and_gradient():
     assert torch.allclose(ours.detach(), torch.cat(reference), atol=1e-5)
     assert torch.allclose(grad, reference_grad, atol=1e-6 * float(reference_grad.abs().max()) + 1e-9)
     assert grad[2, 17600:].abs().max() == 0  # the padding gets no gradient
+
+
+def speech_like(batch, samples, seed):
+    """``[batch, samples]`` noise bursts shaped like syllables and pauses."""
+    envelope = torch.sin(torch.linspace(0, 5 * samples / 16000, samples)).abs() ** 3
+    return 0.1 * torch.randn(batch, samples, generator=torch.Generator().manual_seed(seed)) * envelope
+
+
+def test_pesq_distance_orders_estimates_as_pesq_does_and_is_zero_for_the_clean_signal():
+    from pesq import pesq
+
+    clean = speech_like(1, 48000, 0)
+    noise = torch.randn(1, 48000, generator=torch.Generator().manual_seed(1)) * 0.1
+    estimates = [clean + scale * noise for scale in (0.03, 0.1, 0.3)]
+    distances = [float(pesq_distance(est, clean, torch.ones(1))[0]) for est in estimates]
+    scores = [pesq(16000, clean[0].numpy(), est[0].numpy(), "wb") for est in estimates]
+    assert float(pesq_distance(clean, clean, torch.ones(1))[0]) < 1e-3
+    assert distances == sorted(distances) and distances[0] > 0.05
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_pesq_distance_leaves_out_short_or_silent_examples_and_ignores_padding():
+    clean = speech_like(4, 32000, 2)
+    clean[1] = 0.0  # a silent target: P.862's level alignment would divide by zero
+    estimate = (clean + 0.03 * torch.randn(4, 32000, generator=torch.Generator().manual_seed(3))).requires_grad_()
+    lengths = torch.tensor([1.0, 1.0, 0.15, 0.5])  # example 2: 4,800 samples, too short
+    distances = pesq_distance(estimate, clean, lengths)
+    assert distances.shape == (2,) and torch.isfinite(distances).all()
+    alone = pesq_distance(estimate[3:, :16000], clean[3:, :16000], torch.ones(1))
+    assert torch.allclose(distances[1], alone[0])
+    (grad,) = torch.autograd.grad(distances.sum(), estimate)
+    assert torch.isfinite(grad).all() and grad[3, :16000].abs().max() > 0
+    assert grad[3, 16000:].abs().max() == 0 and grad[1:3].abs().max() == 0
+    assert pesq_distance(estimate[2:3], clean[2:3], lengths[2:3]) is None
+
+
+def test_pesq_weight_adds_the_weighted_distance():
+    clean = speech_like(1, 32000, 4)
+    noisy = clean + 0.05 * torch.randn(1, 32000, generator=torch.Generator().manual_seed(5))
+    stft, compression = STFT(), get_compression("log1p")
+    compressed = compression.compress(stft(noisy).abs()[..., :256])
+    predictions = {"out": EnhancementOutput(noisy, compressed, compressed, None), "target": clean,
+                   "target_mag": compressed, "lengths": torch.ones(1)}
+
+    def loss(weight):
+        return float(EnhanceFinetuneBrain.compute_objectives(fake_brain(pesq_weight=weight), predictions, None,
+                                                             sb.Stage.TRAIN))
+
+    distance = float(pesq_distance(noisy, clean, torch.ones(1))[0])
+    assert distance > 0.1 and loss(0.0) == pytest.approx(0.0, abs=1e-6)
+    assert loss(0.5) == pytest.approx(0.5 * distance, rel=1e-4)
+
+
+def test_bad_pesq_weight_or_rate_names_the_key():
+    check_finetune_hparams({**GOOD, "pesq_weight": 0.5, "sample_rate": 16000})
+    with pytest.raises(HparamError, match="hparam pesq_weight: got -1"):
+        check_finetune_hparams({**GOOD, "pesq_weight": -1, "sample_rate": 16000})
+    with pytest.raises(HparamError, match="hparam sample_rate: got 8000"):
+        check_finetune_hparams({**GOOD, "pesq_weight": 0.5, "sample_rate": 8000})
 
 
 def test_bad_stoi_weight_or_rate_names_the_key():
