@@ -249,20 +249,13 @@ def test_pesq_weight_adds_the_weighted_distance():
     assert loss(0.5) == pytest.approx(0.5 * distance, rel=1e-4)
 
 
-def test_bad_pesq_weight_or_rate_names_the_key():
-    check_finetune_hparams({**GOOD, "pesq_weight": 0.5, "sample_rate": 16000})
-    with pytest.raises(HparamError, match="hparam pesq_weight: got -1"):
-        check_finetune_hparams({**GOOD, "pesq_weight": -1, "sample_rate": 16000})
+@pytest.mark.parametrize("weight", ["stoi_weight", "pesq_weight"])
+def test_bad_loss_weight_or_rate_names_the_key(weight):
+    check_finetune_hparams({**GOOD, weight: 0.5, "sample_rate": 16000})
+    with pytest.raises(HparamError, match=f"hparam {weight}: got -1"):
+        check_finetune_hparams({**GOOD, weight: -1, "sample_rate": 16000})
     with pytest.raises(HparamError, match="hparam sample_rate: got 8000"):
-        check_finetune_hparams({**GOOD, "pesq_weight": 0.5, "sample_rate": 8000})
-
-
-def test_bad_stoi_weight_or_rate_names_the_key():
-    check_finetune_hparams({**GOOD, "stoi_weight": 1.0, "sample_rate": 16000})
-    with pytest.raises(HparamError, match="hparam stoi_weight: got -1"):
-        check_finetune_hparams({**GOOD, "stoi_weight": -1, "sample_rate": 16000})
-    with pytest.raises(HparamError, match="hparam sample_rate: got 8000"):
-        check_finetune_hparams({**GOOD, "stoi_weight": 1.0, "sample_rate": 8000})
+        check_finetune_hparams({**GOOD, weight: 0.5, "sample_rate": 8000})
 
 
 @pytest.mark.parametrize("key, value", [("loss_compression_name", "cubic"), ("loss_power_exponent", 1.5)])
