@@ -179,12 +179,21 @@ def pesq_distance(estimate, target, lengths):
     ``PesqLoss``: ITU P.862's symmetric and asymmetric disturbances without the time alignment, 0 when equal; MOS
     falls as it grows), computed on the CPU over each example's true length, for the examples at least
     ``PESQ_MIN_SAMPLES`` long whose target and estimate are not all zero (P.862's level alignment divides by their
-    power); ``None`` when none is left."""
+    power), in batch order; ``None`` when none is left. Examples of one length go through ``PesqLoss`` together
+    (its normalisations are per row), so a training batch of equal crops is one call."""
     samples = torch.round(lengths * target.shape[1]).long().tolist()
-    distances = [_pesq_distance(ref[None, :n], est[None, :n])[0]
-                 for est, ref, n in zip(estimate.cpu(), target.cpu(), samples)
-                 if n >= PESQ_MIN_SAMPLES and ref[:n].abs().max() > 0 and est[:n].abs().max() > 0]
-    return torch.stack(distances).float().to(estimate.device) if distances else None
+    estimate_cpu, target_cpu = estimate.cpu(), target.cpu()
+    kept = [i for i, n in enumerate(samples) if n >= PESQ_MIN_SAMPLES
+            and target_cpu[i, :n].abs().max() > 0 and estimate_cpu[i, :n].abs().max() > 0]
+    if not kept:
+        return None
+    order, distances = [], []
+    for n in sorted({samples[i] for i in kept}):
+        rows = [i for i in kept if samples[i] == n]
+        order += rows
+        distances.append(_pesq_distance(target_cpu[rows, :n], estimate_cpu[rows, :n]))
+    in_batch_order = torch.tensor(order).argsort()
+    return torch.cat(distances)[in_batch_order].float().to(estimate.device)
 
 
 def paired_dataset(manifest, sample_rate=16000):

@@ -89,6 +89,23 @@ def test_whine_is_a_tone_for_training_only_never_a_corpus_family():
         assert 90 <= peak_hz <= 8000
 
 
+def test_half_the_whines_glide_and_the_others_hold_their_pitch():
+    """The spectral peak's spread over a 4-s whine (10th to 90th percentile, in octaves): about half the draws
+    glide by 0.1 octave or more, the others drift by less than 0.07 (a few percent)."""
+    import numpy as np
+
+    from maese.simulation.noise import generate_noise
+
+    spans = []
+    for seed in range(40):
+        x = generate_noise("whine", np.random.default_rng(seed), 4 * RATE, RATE)
+        frames = x[: len(x) // 2048 * 2048].reshape(-1, 2048) * np.hanning(2048)
+        peak_hz = (np.argmax(np.abs(np.fft.rfft(frames, n=8192, axis=1))[:, 20:], axis=1) + 20) * RATE / 8192
+        spans.append(np.log2(np.percentile(peak_hz, 90) / np.percentile(peak_hz, 10)))
+    gliding = np.array(spans) > 0.08
+    assert 0.3 <= gliding.mean() <= 0.7 and max(spans) > 0.3
+
+
 def test_fine_tuning_hands_its_procedural_families_to_the_noise(noises):
     from maese.brains.finetune import make_distortion
 

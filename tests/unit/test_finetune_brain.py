@@ -232,6 +232,15 @@ def test_pesq_distance_leaves_out_short_or_silent_examples_and_ignores_padding()
     assert pesq_distance(estimate[2:3], clean[2:3], lengths[2:3]) is None
 
 
+def test_pesq_distance_of_a_batch_is_that_of_each_example_alone():
+    """Examples of one length go through PesqLoss in one call: each keeps its own level alignment."""
+    clean = speech_like(3, 16000, 6) * torch.tensor([[1.0], [0.1], [3.0]])
+    estimate = clean + torch.tensor([[0.01], [0.003], [0.2]]) * torch.randn(3, 16000, generator=torch.Generator().manual_seed(7))
+    together = pesq_distance(estimate, clean, torch.ones(3))
+    alone = torch.cat([pesq_distance(estimate[i : i + 1], clean[i : i + 1], torch.ones(1)) for i in range(3)])
+    assert torch.allclose(together, alone, rtol=1e-3) and together[2] > together[0] + 0.1
+
+
 def test_pesq_weight_adds_the_weighted_distance():
     clean = speech_like(1, 32000, 4)
     noisy = clean + 0.05 * torch.randn(1, 32000, generator=torch.Generator().manual_seed(5))

@@ -1,16 +1,36 @@
-"""Feed each real-set noise alone (at -30 dBFS RMS) to models; per-band suppression (dB)."""
-import sys, glob, os, numpy as np, torch, soundfile as sf
+"""Each noise of a folder (``noise*.wav``) fed alone to enhancers: per band, the output's power over the input's (dB).
+
+The first 6 s of each noise, scaled to -30 dBFS RMS, whole (no chunks); bands and STFT as tools/pause_noise.py.
+
+    python recipes/DNS/summaries/real_floor_2026-12-06/noise_alone.py ../shared/data/speechbrain/noise NAME=EXPERIMENT ...
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+
 from maese.inference import Enhancer
-bands = [0, 125, 250, 500, 1000, 2000, 4000, 8000]
-def band_db(x):
-    S = np.abs(np.fft.rfft(x.reshape(-1, 512) * np.hanning(512), axis=1)) ** 2
-    f = np.fft.rfftfreq(512, 1 / 16000); return np.array([S[:, (f >= lo) & (f < hi)].sum() for lo, hi in zip(bands[:-1], bands[1:])])
-noise_dir = sys.argv[1]
-models = {n: Enhancer.from_experiment(p, chunk_seconds=None) for n, p in (a.split('=') for a in sys.argv[2:])}
-for nf in sorted(glob.glob(os.path.join(noise_dir, 'noise*.wav'))):
-    x, sr = sf.read(nf, dtype='float32'); x = x if x.ndim == 1 else x[:, 0]
-    x = x[: 16000 * 6]; x = x / np.sqrt(np.mean(x ** 2)) * 10 ** (-30 / 20); n = len(x) // 512 * 512
-    ref = band_db(x[:n])
-    for name, enh in models.items():
-        with torch.no_grad(): y = enh.enhance(torch.from_numpy(x)[None], sr)[0].numpy()
-        print(f"{os.path.basename(nf):11s} {name:16s}", " ".join(f"{v:6.1f}" for v in 10 * np.log10(band_db(y[:n]) / ref)))
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tools"))
+from pause_noise import BANDS, RATE, band_sums, power_spectrogram  # noqa: E402
+
+LEVEL_DBFS, SECONDS = -30.0, 6
+
+noise_folder, experiments = Path(sys.argv[1]), dict(arg.split("=", 1) for arg in sys.argv[2:])
+models = {name: Enhancer.from_experiment(path, chunk_seconds=None) for name, path in experiments.items()}
+print("| noise | model | " + " | ".join(f"{band} Hz" for band in BANDS) + " |")
+print("| --- | --- |" + " ---: |" * len(BANDS))
+for path in sorted(noise_folder.glob("noise*.wav")):
+    noise, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    if rate != RATE:
+        raise ValueError(f"{path}: {rate} Hz; this script reads 16-kHz files.")
+    noise = noise[: SECONDS * RATE, 0]
+    noise *= 10 ** (LEVEL_DBFS / 20) / np.sqrt(np.mean(noise**2))
+    before = band_sums(power_spectrogram(noise))[:-1]
+    for name, enhancer in models.items():
+        out = enhancer.enhance(torch.from_numpy(noise), RATE).numpy()
+        change = 10 * torch.log10(band_sums(power_spectrogram(out))[:-1] / before)
+        print(f"| {path.name} | {name} | " + " | ".join(f"{value:.1f}" for value in change.tolist()) + " |")
