@@ -32,6 +32,7 @@ from torch_pesq import PesqLoss
 
 from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
+from maese.augment.base import check_prob
 from maese.brains.common import LoggedBrain, random_crops
 from maese.dataio import audio_dataset
 from maese.features import COMPRESSIONS, get_compression
@@ -88,13 +89,15 @@ def check_finetune_hparams(hparams):
 
 
 def make_distortion(enhance_task, noise_files, rir_files, snr_range, sample_rate, seed, noise_tilt_range=None,
-                    noise_tilt_prob=1.0, procedural_noise_prob=0.0, procedural_noise_families=None):
+                    noise_tilt_prob=1.0, procedural_noise_prob=0.0, procedural_noise_families=None, clean_input_prob=0.0):
     """The distortion that makes training inputs: AddNoise (denoise; its noise spectrally tilted with
     ``noise_tilt_range``, and made by a procedural family (of ``procedural_noise_families``; None: the corpus'
-    training families) for a ``procedural_noise_prob`` share of the examples, see :class:`AddNoise`) or Reverberate
+    training families) for a ``procedural_noise_prob`` share of the examples, see :class:`AddNoise`; a
+    ``clean_input_prob`` share of the examples gets no noise, so that their input is their target) or Reverberate
     (dereverb)."""
     if enhance_task == "denoise":
-        return AddNoise(noise_files, snr_range=snr_range, sample_rate=sample_rate, seed=seed,
+        noise_prob = 1.0 - check_prob("clean_input_prob", clean_input_prob)
+        return AddNoise(noise_files, snr_range=snr_range, prob=noise_prob, sample_rate=sample_rate, seed=seed,
                         tilt_range=noise_tilt_range, tilt_prob=noise_tilt_prob, procedural_prob=procedural_noise_prob,
                         procedural_families=procedural_noise_families)
     return Reverberate(rir_files, preserve_level=False, sample_rate=sample_rate, seed=seed)

@@ -73,6 +73,20 @@ def test_fine_tuning_hands_its_procedural_share_to_the_noise(noises):
         make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=2.0)
 
 
+def test_fine_tuning_leaves_its_clean_share_without_noise(noises):
+    from maese.brains.finetune import make_distortion, make_pairs
+
+    clean = torch.randn(64, RATE // 4)
+    plain = make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0)
+    share = make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, clean_input_prob=0.25)
+    noisy, target = make_pairs(share, clean, None, torch.Generator().manual_seed(1))
+    untouched = (noisy == target).all(dim=1)
+    assert 6 <= int(untouched.sum()) <= 28
+    assert not (make_pairs(plain, clean, None, torch.Generator().manual_seed(1))[0] == clean).all(dim=1).any()
+    with pytest.raises(ValueError, match="clean_input_prob"):
+        make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, clean_input_prob=1.5)
+
+
 def test_whine_is_a_tone_for_training_only_never_a_corpus_family():
     import numpy as np
 
