@@ -20,6 +20,8 @@ training batches hold the corpus' own ``noisy``/``clean`` pairs instead (:func:`
 cropped alike; ``distortion`` is then not used. The default is ``on_the_fly``.
 """
 
+import math
+
 import numpy as np
 import speechbrain as sb
 import torch
@@ -62,6 +64,12 @@ def check_finetune_hparams(hparams):
     require(hparams, "freeze", lambda v: v in FREEZE_MODES, f"one of {list(FREEZE_MODES)}")
     require(hparams, "unfreeze_top_k", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
     require(hparams, "si_sdr_weight", lambda v: v >= 0, "a weight >= 0")
+    if hparams.get("si_sdr_max_db") is not None:
+        require(hparams, "si_sdr_max_db", lambda v: v > 0, "a level in dB > 0, or null (no saturation)")
+    if hparams.get("clean_input_prob", 0) > 0 and hparams["si_sdr_weight"] > 0:
+        require(hparams, "si_sdr_max_db", lambda v: v is not None,
+                "a level in dB such as 30 when clean_input_prob > 0: the clean inputs' own SI-SDR is unbounded and "
+                "teaches the model to pass every input through")
     if "encoder_lr_scale" in hparams:
         require(hparams, "encoder_lr_scale", lambda v: 0 < v <= 1, "a factor in (0, 1]")
     if "stoi_weight" in hparams:
@@ -135,6 +143,16 @@ def si_sdr(estimate, target, lengths):
     # cal_si_snr takes [time, batch, sources], returns minus the SI-SNR and scales its input in place.
     return torch.stack([-cal_si_snr(t[:n, None, None], e[:n, None, None].clone()).reshape(())
                         for e, t, n in zip(estimate, target, samples)])
+
+
+def saturate_db(values, max_db):
+    """``[B]`` dB values saturated softly at ``max_db``: ``-10 log10(10^(-v/10) + 10^(-max_db/10))``, the
+    thresholded SNR of Wisdom et al. (2020, "Unsupervised sound separation using mixture invariant training"):
+    about ``v`` well below ``max_db``, never above it, so that examples already reconstructed to ``max_db`` (such as
+    clean inputs, whose identity would score 80 dB or more) stop pulling the loss."""
+    scale = math.log(10.0) / 10.0
+    cap = torch.full_like(values, -max_db * scale)
+    return -torch.logaddexp(-values * scale, cap) / scale
 
 
 STOI_RATE, STOI_HOP, STOI_ENVELOPE_FRAMES = 10000, 128, 30  # speechbrain's stoi_loss: 384-ms envelopes at 10 kHz
@@ -307,13 +325,17 @@ class EnhanceFinetuneBrain(LoggedBrain):
 
     def compute_objectives(self, predictions, batch, stage):
         """L1 on compressed magnitudes (:meth:`loss_domain`) over the true frames, plus ``si_sdr_weight`` x
-        (minus SI-SDR), ``stoi_weight`` x (minus STOI) and ``pesq_weight`` x the PESQ distance."""
+        (minus SI-SDR, saturated at ``si_sdr_max_db`` when given, :func:`saturate_db`), ``stoi_weight`` x (minus STOI) and ``pesq_weight`` x the PESQ distance."""
         out, target, lengths = predictions["out"], predictions["target"], predictions["lengths"]
         weights = self.frame_weights(lengths, target.shape[1], out.estimate)
         err = (self.loss_domain(out.estimate) - self.loss_domain(predictions["target_mag"])).abs()
         loss = (err * weights).sum() / weights.sum().clamp_min(1.0)
         if self.hparams.si_sdr_weight > 0:
-            loss = loss - self.hparams.si_sdr_weight * si_sdr(out.wav, target, lengths).mean()
+            scores = si_sdr(out.wav, target, lengths)
+            max_db = getattr(self.hparams, "si_sdr_max_db", None)
+            if max_db is not None:
+                scores = saturate_db(scores, max_db)
+            loss = loss - self.hparams.si_sdr_weight * scores.mean()
         if getattr(self.hparams, "stoi_weight", 0) > 0:
             scores = stoi(out.wav, target, lengths)
             if scores is not None:

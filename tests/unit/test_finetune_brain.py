@@ -19,6 +19,7 @@ from maese.brains.finetune import (
     paired_crops,
     paired_dataset,
     pesq_distance,
+    saturate_db,
     si_sdr,
     stoi,
 )
@@ -265,6 +266,47 @@ def test_bad_loss_weight_or_rate_names_the_key(weight):
         check_finetune_hparams({**GOOD, weight: -1, "sample_rate": 16000})
     with pytest.raises(HparamError, match="hparam sample_rate: got 8000"):
         check_finetune_hparams({**GOOD, weight: 0.5, "sample_rate": 8000})
+
+
+def test_saturate_db_follows_low_values_and_never_passes_its_level():
+    values = torch.tensor([-10.0, 0.0, 15.0, 30.0, 45.0, 120.0])
+    saturated = saturate_db(values, 30.0)
+    assert torch.allclose(saturated[:2], values[:2], atol=0.01) and 14.8 < saturated[2] < 15.0
+    assert saturated[3] == pytest.approx(30.0 - 10 * torch.log10(torch.tensor(2.0)).item(), abs=1e-4)
+    assert (saturated[:5] < 30.0).all() and saturated[5] == pytest.approx(30.0, abs=1e-4)
+    assert (saturated.diff() > 0).all()
+
+
+def test_si_sdr_max_db_bounds_what_a_perfect_example_adds_to_the_loss():
+    """A clean input passed through scores an unbounded SI-SDR: saturated, it weighs no more than max_db."""
+    clean = speech_like(2, 16000, 8)
+    estimate = clean.clone()
+    estimate[1] += 0.005 * torch.randn(16000, generator=torch.Generator().manual_seed(9))
+    stft, compression = STFT(), get_compression("log1p")
+    compressed = compression.compress(stft(clean).abs()[..., :256])
+    predictions = {"out": EnhancementOutput(estimate, compressed, compressed, None), "target": clean,
+                   "target_mag": compressed, "lengths": torch.ones(2)}
+
+    def loss(**hparams):
+        brain = fake_brain(**hparams)
+        brain.hparams.si_sdr_weight = 1.0
+        return float(EnhanceFinetuneBrain.compute_objectives(brain, predictions, None, sb.Stage.TRAIN))
+
+    scores = si_sdr(estimate, clean, torch.ones(2))
+    assert scores[0] > 60 and 5 < scores[1] < 25
+    assert loss() == pytest.approx(-float(scores.mean()), rel=1e-4)
+    assert loss(si_sdr_max_db=30.0) == pytest.approx(-float(saturate_db(scores, 30.0).mean()), rel=1e-4)
+    assert -loss(si_sdr_max_db=30.0) < (30.0 + float(scores[1])) / 2
+
+
+def test_a_clean_share_needs_a_saturated_si_sdr():
+    hparams = {**GOOD, "si_sdr_weight": 0.05, "clean_input_prob": 0.2, "si_sdr_max_db": None}
+    with pytest.raises(HparamError, match="hparam si_sdr_max_db: got None.*pass every input through"):
+        check_finetune_hparams(hparams)
+    check_finetune_hparams({**hparams, "si_sdr_max_db": 30.0})
+    check_finetune_hparams({**hparams, "si_sdr_weight": 0.0})
+    with pytest.raises(HparamError, match="hparam si_sdr_max_db: got -3"):
+        check_finetune_hparams({**hparams, "si_sdr_max_db": -3})
 
 
 @pytest.mark.parametrize("key, value", [("loss_compression_name", "cubic"), ("loss_power_exponent", 1.5)])
