@@ -66,6 +66,9 @@ def check_finetune_hparams(hparams):
     require(hparams, "si_sdr_weight", lambda v: v >= 0, "a weight >= 0")
     if hparams.get("si_sdr_max_db") is not None:
         require(hparams, "si_sdr_max_db", lambda v: v > 0, "a level in dB > 0, or null (no saturation)")
+    if "clean_input_prob" in hparams:
+        require(hparams, "clean_input_prob", lambda v: isinstance(v, (int, float)) and 0 <= v < 1,
+                "a share in [0, 1) of the denoising examples left without noise")
     if hparams.get("clean_input_prob", 0) > 0 and hparams["si_sdr_weight"] > 0:
         require(hparams, "si_sdr_max_db", lambda v: v is not None,
                 "a level in dB such as 30 when clean_input_prob > 0: the clean inputs' own SI-SDR is unbounded and "

@@ -307,6 +307,9 @@ def test_a_clean_share_needs_a_saturated_si_sdr():
     check_finetune_hparams({**hparams, "si_sdr_weight": 0.0})
     with pytest.raises(HparamError, match="hparam si_sdr_max_db: got -3"):
         check_finetune_hparams({**hparams, "si_sdr_max_db": -3})
+    for share in (1.0, -0.1, None):
+        with pytest.raises(HparamError, match=f"hparam clean_input_prob: got {share}"):
+            check_finetune_hparams({**hparams, "clean_input_prob": share, "si_sdr_max_db": 30.0})
 
 
 @pytest.mark.parametrize("key, value", [("loss_compression_name", "cubic"), ("loss_power_exponent", 1.5)])
