@@ -20,6 +20,7 @@ training batches hold the corpus' own ``noisy``/``clean`` pairs instead (:func:`
 cropped alike; ``distortion`` is then not used. The default is ``on_the_fly``.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -194,7 +195,13 @@ def stoi(estimate, target, lengths):
     return torch.stack(scores).to(estimate.device) if scores else None
 
 
-_pesq_distance = PesqLoss(1.0, sample_rate=16000)
+@functools.cache
+def _pesq_loss():
+    """torch-pesq's PesqLoss at 16 kHz, built on first use (its filters and tables are not needed without a
+    PESQ term)."""
+    return PesqLoss(1.0, sample_rate=16000)
+
+
 PESQ_MIN_SAMPLES = 6400  # 0.4 s at 16 kHz: the loss needs 20 of its 256-sample frames
 
 
@@ -215,7 +222,7 @@ def pesq_distance(estimate, target, lengths):
     for n in sorted({samples[i] for i in kept}):
         rows = [i for i in kept if samples[i] == n]
         order += rows
-        distances.append(_pesq_distance(target_cpu[rows, :n], estimate_cpu[rows, :n]))
+        distances.append(_pesq_loss()(target_cpu[rows, :n], estimate_cpu[rows, :n]))
     in_batch_order = torch.tensor(order).argsort()
     return torch.cat(distances)[in_batch_order].float().to(estimate.device)
 
