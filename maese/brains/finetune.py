@@ -335,7 +335,8 @@ class EnhanceFinetuneBrain(LoggedBrain):
 
     def compute_objectives(self, predictions, batch, stage):
         """L1 on compressed magnitudes (:meth:`loss_domain`) over the true frames, plus ``si_sdr_weight`` x
-        (minus SI-SDR, saturated at ``si_sdr_max_db`` when given, :func:`saturate_db`), ``stoi_weight`` x (minus STOI) and ``pesq_weight`` x the PESQ distance."""
+        (minus SI-SDR, saturated at ``si_sdr_max_db`` when given: :func:`saturate_db`), ``stoi_weight`` x (minus STOI)
+        and ``pesq_weight`` x the PESQ distance."""
         out, target, lengths = predictions["out"], predictions["target"], predictions["lengths"]
         weights = self.frame_weights(lengths, target.shape[1], out.estimate)
         err = (self.loss_domain(out.estimate) - self.loss_domain(predictions["target_mag"])).abs()
