@@ -101,7 +101,8 @@ def check_finetune_hparams(hparams):
 
 
 def make_distortion(enhance_task, noise_files, rir_files, snr_range, sample_rate, seed, noise_tilt_range=None,
-                    noise_tilt_prob=1.0, procedural_noise_prob=0.0, procedural_noise_families=None, clean_input_prob=0.0):
+                    noise_tilt_prob=1.0, procedural_noise_prob=0.0, procedural_noise_families=None,
+                    clean_input_prob=0.0):
     """The distortion that makes training inputs: AddNoise (denoise; its noise spectrally tilted with
     ``noise_tilt_range``, and made by a procedural family (of ``procedural_noise_families``; None: the corpus'
     training families) for a ``procedural_noise_prob`` share of the examples, see :class:`AddNoise`; a
