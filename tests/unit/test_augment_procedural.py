@@ -128,3 +128,20 @@ def test_fine_tuning_hands_its_procedural_families_to_the_noise(noises):
     assert chosen.procedural.families == ("hum", "whine")
     assert make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=0.5
                            ).procedural.families == TRAINING_FAMILIES
+
+
+def test_the_recipe_hands_its_clean_share_and_saturation_to_the_fine_tuning(noises, tmp_path):
+    from pathlib import Path
+
+    from maese.brains.finetune import check_finetune_hparams
+    from maese.hparams import HparamError, load_recipe_hparams
+
+    finetune = Path(__file__).resolve().parents[2] / "recipes" / "DNS" / "hparams" / "finetune.yaml"
+    overrides = {"size": "tiny", "output_folder": str(tmp_path), "init": "scratch", "clean_input_prob": 0.3,
+                 "si_sdr_max_db": 30.0}
+    hparams = load_recipe_hparams(finetune, overrides)
+    assert hparams["distortion"](noise_files=noises).prob == pytest.approx(0.7)
+    assert hparams["si_sdr_max_db"] == 30.0
+    check_finetune_hparams(hparams)
+    with pytest.raises(HparamError, match="si_sdr_max_db"):
+        check_finetune_hparams({**hparams, "si_sdr_max_db": None})
