@@ -156,8 +156,7 @@ def saturate_db(values, max_db):
     about ``v`` well below ``max_db``, never above it, so that examples already reconstructed to ``max_db`` (such as
     clean inputs, whose identity would score 80 dB or more) stop pulling the loss."""
     scale = math.log(10.0) / 10.0
-    cap = torch.full_like(values, -max_db * scale)
-    return -torch.logaddexp(-values * scale, cap) / scale
+    return -torch.logaddexp(-values * scale, values.new_tensor(-max_db * scale)) / scale
 
 
 STOI_RATE, STOI_HOP, STOI_ENVELOPE_FRAMES = 10000, 128, 30  # speechbrain's stoi_loss: 384-ms envelopes at 10 kHz

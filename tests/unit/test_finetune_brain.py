@@ -296,7 +296,6 @@ def test_si_sdr_max_db_bounds_what_a_perfect_example_adds_to_the_loss():
     assert scores[0] > 60 and 5 < scores[1] < 25
     assert loss() == pytest.approx(-float(scores.mean()), rel=1e-4)
     assert loss(si_sdr_max_db=30.0) == pytest.approx(-float(saturate_db(scores, 30.0).mean()), rel=1e-4)
-    assert -loss(si_sdr_max_db=30.0) < (30.0 + float(scores[1])) / 2
 
 
 def test_a_clean_share_needs_a_saturated_si_sdr():

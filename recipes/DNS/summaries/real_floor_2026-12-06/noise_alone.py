@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import torch
 
+from maese.audio import load_audio
 from maese.inference import Enhancer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "tools"))
@@ -24,10 +24,7 @@ models = {name: Enhancer.from_experiment(path, chunk_seconds=None) for name, pat
 print("| noise | model | " + " | ".join(f"{band} Hz" for band in BANDS) + " |")
 print("| --- | --- |" + " ---: |" * len(BANDS))
 for path in sorted(noise_folder.glob("noise*.wav")):
-    noise, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    if rate != RATE:
-        raise ValueError(f"{path}: {rate} Hz; this script reads 16-kHz files.")
-    noise = noise[: SECONDS * RATE, 0]
+    noise = load_audio(path, RATE)[: SECONDS * RATE].numpy()
     noise *= 10 ** (LEVEL_DBFS / 20) / np.sqrt(np.mean(noise**2))
     before = band_sums(power_spectrogram(noise))[:-1]
     for name, enhancer in models.items():
