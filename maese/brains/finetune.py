@@ -80,6 +80,8 @@ def check_finetune_hparams(hparams):
         require(hparams, "stoi_weight", lambda v: v >= 0, "a weight >= 0")
         if hparams["stoi_weight"] > 0:
             require(hparams, "sample_rate", lambda v: v == 16000, "16000 (the STOI loss works at 16 kHz only)")
+    if "stoi_extended" in hparams:
+        require(hparams, "stoi_extended", lambda v: isinstance(v, bool), "True (ESTOI) or False (STOI)")
     if "pesq_weight" in hparams:
         require(hparams, "pesq_weight", lambda v: v >= 0, "a weight >= 0")
         if hparams["pesq_weight"] > 0:
@@ -166,32 +168,41 @@ _to_stoi_rate = torchaudio.transforms.Resample(16000, STOI_RATE)
 _power_spectrogram = torchaudio.transforms.Spectrogram(n_fft=512, win_length=256, hop_length=STOI_HOP, power=2)
 
 
-def _stoi_of_active(est, ref):
+def _unit(x, dim):
+    """``x`` minus its mean along ``dim``, divided by its norm along ``dim``."""
+    x = x - x.mean(dim, keepdim=True)
+    return x / (torch.norm(x, dim=dim, keepdim=True) + smallVal)
+
+
+def _stoi_of_active(est, ref, extended=False):
     """speechbrain's ``stoi_loss`` score of one ``est`` vs ``ref`` pair ``[time]`` at 10 kHz, silent frames removed;
-    the same computation with its envelopes ``[M * 15, 30]`` stacked by ``unfold`` instead of a Python loop."""
+    the same computation with its envelopes ``[M, 15, 30]`` stacked by ``unfold`` instead of a Python loop.
+    ``extended``: ESTOI (Jensen and Taal, 2016) instead: no clipping, and each envelope normalised over time and then
+    over bands, so that a band's level relative to the others counts (pystoi's ``extended=True``)."""
     bands_ref = torch.sqrt(STOI_BANDS @ _power_spectrogram(ref) + 1e-14)  # [15, frames]
     bands_est = torch.sqrt(STOI_BANDS @ _power_spectrogram(est) + 1e-14)
-    x = bands_ref.unfold(-1, STOI_ENVELOPE_FRAMES, 1).transpose(0, 1).reshape(-1, STOI_ENVELOPE_FRAMES)
-    y = bands_est.unfold(-1, STOI_ENVELOPE_FRAMES, 1).transpose(0, 1).reshape(-1, STOI_ENVELOPE_FRAMES)
+    x = bands_ref.unfold(-1, STOI_ENVELOPE_FRAMES, 1).transpose(0, 1)  # [M, 15, 30]
+    y = bands_est.unfold(-1, STOI_ENVELOPE_FRAMES, 1).transpose(0, 1)
+    if extended:
+        x, y = _unit(_unit(x, -1), -2), _unit(_unit(y, -1), -2)
+        return torch.sum(x * y) / (x.shape[0] * STOI_ENVELOPE_FRAMES)
     y = torch.min(y * torch.norm(x, dim=-1, keepdim=True) / (torch.norm(y, dim=-1, keepdim=True) + smallVal),
                   x + x * STOI_CLIP)
-    x, y = x - x.mean(-1, keepdim=True), y - y.mean(-1, keepdim=True)
-    x = x / (torch.norm(x, dim=-1, keepdim=True) + smallVal)
-    y = y / (torch.norm(y, dim=-1, keepdim=True) + smallVal)
-    return torch.sum(x * y) / x.shape[0]  # the mean over bands and envelopes
+    x, y = _unit(x, -1), _unit(y, -1)
+    return torch.sum(x * y) / (x.shape[0] * x.shape[1])  # the mean over envelopes and bands
 
 
-def stoi(estimate, target, lengths):
+def stoi(estimate, target, lengths, extended=False):
     """Differentiable STOI ``[B']`` of ``estimate`` vs. ``target`` ``[B, time]`` at 16 kHz (the score of
     speechbrain's ``stoi_loss``, computed on the CPU; equal to it within float error, tested) over each example's
     true length, for the examples whose active speech (STOI's own silent-frame removal) fills at least one
-    envelope; the others (a crop of a pause) are left out. ``None`` when none is left."""
+    envelope; the others (a crop of a pause) are left out. ``None`` when none is left. ``extended``: ESTOI."""
     samples = torch.round(lengths * target.shape[1]).long().tolist()
     scores = []
     for est, ref, n in zip(estimate.cpu(), target.cpu(), samples):
         ref_active, est_active = removeSilentFrames(_to_stoi_rate(ref[:n]), _to_stoi_rate(est[:n]))
         if ref_active.shape[0] // STOI_HOP + 1 >= STOI_ENVELOPE_FRAMES:
-            scores.append(_stoi_of_active(est_active, ref_active))
+            scores.append(_stoi_of_active(est_active, ref_active, extended))
     return torch.stack(scores).to(estimate.device) if scores else None
 
 
@@ -335,8 +346,8 @@ class EnhanceFinetuneBrain(LoggedBrain):
 
     def compute_objectives(self, predictions, batch, stage):
         """L1 on compressed magnitudes (:meth:`loss_domain`) over the true frames, plus ``si_sdr_weight`` x
-        (minus SI-SDR, saturated at ``si_sdr_max_db`` when given: :func:`saturate_db`), ``stoi_weight`` x (minus STOI)
-        and ``pesq_weight`` x the PESQ distance."""
+        (minus SI-SDR, saturated at ``si_sdr_max_db`` when given: :func:`saturate_db`), ``stoi_weight`` x (minus STOI,
+        or ESTOI with ``stoi_extended``) and ``pesq_weight`` x the PESQ distance."""
         out, target, lengths = predictions["out"], predictions["target"], predictions["lengths"]
         weights = self.frame_weights(lengths, target.shape[1], out.estimate)
         err = (self.loss_domain(out.estimate) - self.loss_domain(predictions["target_mag"])).abs()
@@ -348,7 +359,7 @@ class EnhanceFinetuneBrain(LoggedBrain):
                 scores = saturate_db(scores, max_db)
             loss = loss - self.hparams.si_sdr_weight * scores.mean()
         if getattr(self.hparams, "stoi_weight", 0) > 0:
-            scores = stoi(out.wav, target, lengths)
+            scores = stoi(out.wav, target, lengths, getattr(self.hparams, "stoi_extended", False))
             if scores is not None:
                 loss = loss - self.hparams.stoi_weight * scores.mean()
         if getattr(self.hparams, "pesq_weight", 0) > 0:

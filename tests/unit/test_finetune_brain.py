@@ -92,7 +92,8 @@ def test_si_sdr_is_scale_invariant_and_ignores_padding():
 
 @pytest.mark.parametrize("key, value", [("enhance_task", "separate"), ("init", "random"), ("paired_fraction", 0.0),
                                         ("paired_fraction", 1.5), ("freeze", "half"), ("si_sdr_weight", -1),
-                                        ("examples_per_epoch", 0), ("min_paired_utterances", 0)])
+                                        ("examples_per_epoch", 0), ("min_paired_utterances", 0),
+                                        ("stoi_extended", "yes")])
 def test_bad_values_name_the_key(key, value):
     check_finetune_hparams(GOOD)
     with pytest.raises(HparamError, match=f"hparam {key}: got"):
@@ -257,6 +258,30 @@ def test_pesq_weight_adds_the_weighted_distance():
     distance = float(pesq_distance(noisy, clean, torch.ones(1))[0])
     assert distance > 0.1 and loss(0.0) == pytest.approx(0.0, abs=1e-6)
     assert loss(0.5) == pytest.approx(0.5 * distance, rel=1e-4)
+
+
+def test_stoi_extended_equals_pystoi_estoi_and_is_the_loss_term():
+    from pystoi import stoi as reference_stoi
+
+    gen = torch.Generator().manual_seed(3)
+    envelope = torch.sin(torch.linspace(0, 9 * torch.pi, 48000)).abs() ** 2 + 0.2  # no pause: the same frames kept
+    clean = torch.randn(1, 48000, generator=gen) * envelope
+    for noise in (0.2, 0.5, 1.0):
+        noisy = clean + noise * torch.randn(1, 48000, generator=gen)
+        ours = float(stoi(noisy, clean, torch.ones(1), extended=True)[0])
+        assert ours == pytest.approx(reference_stoi(clean[0].numpy(), noisy[0].numpy(), 16000, extended=True), abs=2e-3)
+        assert ours < float(stoi(noisy, clean, torch.ones(1))[0]) - 0.1  # ESTOI is the stricter of the two
+    assert float(stoi(clean, clean, torch.ones(1), extended=True)[0]) == pytest.approx(1.0, abs=1e-4)
+
+    estimate = noisy.clone().requires_grad_()
+    compressed = get_compression("log1p").compress(STFT()(estimate).abs()[..., :256])
+    out = EnhancementOutput(estimate, compressed, compressed, None)
+    predictions = {"out": out, "target": clean, "target_mag": compressed, "lengths": torch.ones(1)}
+    loss = EnhanceFinetuneBrain.compute_objectives(fake_brain(stoi_weight=1.0, stoi_extended=True), predictions, None,
+                                                   sb.Stage.TRAIN)
+    assert float(loss) == pytest.approx(-float(stoi(noisy, clean, torch.ones(1), extended=True)[0]), rel=1e-4)
+    (grad,) = torch.autograd.grad(loss, estimate)
+    assert grad.abs().max() > 0
 
 
 @pytest.mark.parametrize("weight", ["stoi_weight", "pesq_weight"])
