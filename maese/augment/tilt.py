@@ -9,6 +9,8 @@ import math
 
 import torch
 
+from maese.augment.base import Distortion, check_range, uniform
+
 DB_PER_OCTAVE_PER_EXPONENT = 20.0 * math.log10(2.0)  # a magnitude exponent of 1 is 6.02 dB per octave
 
 
@@ -25,3 +27,40 @@ def spectral_tilt(x, tilt_db_per_octave, sample_rate, ref_hz=1000.0, min_hz=50.0
     gain = torch.exp2(exponent * octaves)  # [batch, bins]
     spectrum = torch.fft.rfft(x.to(torch.float64), dim=-1)
     return torch.fft.irfft(spectrum * gain, n=time, dim=-1).to(x.dtype)
+
+
+class Tilt(Distortion):
+    """Another microphone's response: each example's spectrum tilted by a slope drawn uniformly from ``tilt_range``
+    (dB per octave around 1 kHz, :func:`spectral_tilt`). Applied to clean speech before it is distorted, it gives
+    the fine-tuning the colourings of other microphones and rooms, the target coloured alike.
+
+    Arguments
+    ---------
+    tilt_range : (float, float)
+        dB per octave, e.g. (-3, 3).
+    prob : float
+        Chance per example.
+    sample_rate : int
+    seed : int or None
+    """
+
+    def __init__(self, tilt_range, prob=1.0, sample_rate=16000, seed=None):
+        super().__init__(prob, seed)
+        self.tilt_range = check_range("tilt_range", tilt_range, low=-24.0, high=24.0)
+        self.sample_rate = sample_rate
+
+    def __call__(self, x, generator=None, lengths=None):
+        """Tilt ``x [batch, time]``; the padding past ``lengths`` stays zero.
+
+        Returns
+        -------
+        (``[batch, time]``, params): ``applied`` bool and ``tilt_db`` (0 where untouched), each ``[batch]`` on ``x``'s
+        device.
+        """
+        generator, mask, applied = self.begin(x, generator, lengths)
+        tilt = torch.where(applied, uniform(generator, self.tilt_range, x.shape[0]), 0.0)
+        y = spectral_tilt(x, tilt, self.sample_rate)
+        if mask is not None:
+            y = y * mask
+        return y, {"applied": applied.to(x.device), "tilt_db": tilt.to(x.device)}
+

@@ -36,6 +36,7 @@ from torch_pesq import PesqLoss
 from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
 from maese.augment.base import check_prob
+from maese.augment.tilt import Tilt
 from maese.brains.common import LoggedBrain, random_crops
 from maese.dataio import audio_dataset
 from maese.features import COMPRESSIONS, get_compression
@@ -116,6 +117,17 @@ def make_distortion(enhance_task, noise_files, rir_files, snr_range, sample_rate
                         tilt_range=noise_tilt_range, tilt_prob=noise_tilt_prob, procedural_prob=procedural_noise_prob,
                         procedural_families=procedural_noise_families)
     return Reverberate(rir_files, preserve_level=False, sample_rate=sample_rate, seed=seed)
+
+
+def make_speech_tilt(speech_tilt_range, speech_tilt_prob, sample_rate):
+    """The colouring of the clean speech before it is distorted (:class:`maese.augment.tilt.Tilt`), or ``None`` when
+    ``speech_tilt_range`` is None (nothing drawn: the same pairs as without it). HparamError naming a bad value."""
+    if speech_tilt_range is None:
+        return None
+    try:
+        return Tilt(speech_tilt_range, speech_tilt_prob, sample_rate)
+    except ValueError as err:
+        raise HparamError(f"hparam speech_tilt_range / speech_tilt_prob: {err} Example: [-3.0, 3.0] and 0.5.") from None
 
 
 def direct_path_gain(rirs):
@@ -313,6 +325,8 @@ class EnhanceFinetuneBrain(LoggedBrain):
                 if getattr(self.hparams, "train_pairs", "on_the_fly") == "fixed":
                     noisy, target = batch.noisy[0], clean
                 else:
+                    if getattr(self.hparams, "speech_tilt", None) is not None:  # another microphone's colouring
+                        clean = self.hparams.speech_tilt(clean, generator=generator, lengths=lengths)[0]
                     noisy, target = make_pairs(self.hparams.distortion, clean, lengths, generator)
                 segment = int(self.hparams.segment_seconds * self.hparams.sample_rate)
                 noisy, target = paired_crops(noisy, target, lengths, segment, generator)

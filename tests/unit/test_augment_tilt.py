@@ -1,4 +1,4 @@
-"""maese.augment.tilt.spectral_tilt and the tilted noise of AddNoise."""
+"""maese.augment.tilt: spectral_tilt, the tilted noise of AddNoise, and Tilt (the colouring of clean speech)."""
 
 import math
 
@@ -8,7 +8,7 @@ from augment_fixtures import RATE, noise_files, one_torch_thread, speech_like  #
 
 from maese.acoustics import snr_db
 from maese.augment import AddNoise
-from maese.augment.tilt import spectral_tilt
+from maese.augment.tilt import Tilt, spectral_tilt
 
 
 def band_db(x, low, high):
@@ -77,3 +77,25 @@ def test_fine_tuning_hands_its_tilt_options_to_the_noise(noises):
                              noise_tilt_prob=0.25)
     assert tuple(tilted.tilt_range) == (-9.0, 3.0) and tilted.tilt_prob == 0.25
     assert make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0).tilt_range is None
+
+
+def test_tilt_colours_a_share_of_the_examples_by_the_reported_slope():
+    x = speech_like(32, RATE)
+    y, params = Tilt((-3.0, 3.0), prob=0.5, seed=0)(x)
+    applied, tilt = params["applied"], params["tilt_db"]
+    assert 4 <= int(applied.sum()) <= 28  # about half
+    assert ((tilt[applied] >= -3.0) & (tilt[applied] <= 3.0)).all() and (tilt[~applied] == 0).all()
+    assert (tilt[applied].abs() > 0.1).any()
+    assert torch.allclose(y[applied], spectral_tilt(x[applied], tilt[applied], RATE), atol=1e-6)
+    assert torch.allclose(y[~applied], x[~applied], atol=1e-5)
+    again, _ = Tilt((-3.0, 3.0), prob=0.5, seed=0)(x)
+    assert torch.equal(again, y)
+
+
+def test_tilt_leaves_the_padding_silent_and_refuses_a_bad_range():
+    x = speech_like(2, RATE)
+    x[0, x.shape[1] // 2:] = 0
+    y, _ = Tilt((6.0, 6.0), seed=0)(x, lengths=torch.tensor([0.5, 1.0]))
+    assert (y[0, x.shape[1] // 2:] == 0).all() and y[0, : x.shape[1] // 2].abs().max() > 0
+    with pytest.raises(ValueError, match="tilt_range"):
+        Tilt((3.0, -3.0))

@@ -420,3 +420,44 @@ def test_with_input_level_normalisation_the_loss_ignores_the_level_of_the_pair()
             return float(brain.compute_objectives(brain.compute_forward(batch, sb.Stage.VALID), batch, sb.Stage.VALID))
 
     assert loss(0.01) == pytest.approx(loss(1.0), rel=1e-3) == pytest.approx(loss(20.0), rel=1e-3)
+
+
+def test_speech_tilt_colours_the_clean_speech_of_input_and_target(tmp_path):
+    from speechbrain.dataio.batch import PaddedBatch
+
+    from maese.augment.tilt import Tilt, spectral_tilt
+    from maese.brains.finetune import make_speech_tilt
+    from maese.models.heads import EnhancementModel
+    from maese.models.mae import SpectrogramMAE
+
+    torch.manual_seed(0)
+    model = EnhancementModel(SpectrogramMAE.from_preset("tiny"), STFT(), get_compression("log1p"), proj_dim=16,
+                             hidden=16)
+    save_audio(tmp_path / "noise.wav", torch.randn(16000) * 0.05, 16000)
+    untouched = AddNoise([str(tmp_path / "noise.wav")], prob=0.0, seed=0)  # input = target: what the tilt made of the speech
+    hparams = {**GOOD, "seed": 0, "model": model, "distortion": untouched, "sample_rate": 16000, "segment_seconds": 0.5,
+               "speech_tilt": make_speech_tilt([6.0, 6.0], 1.0, 16000)}
+    brain = EnhanceFinetuneBrain(modules={"model": model}, hparams=hparams, run_opts={"device": "cpu"})
+    clean = torch.randn(2, 8000, generator=torch.Generator().manual_seed(1))
+    batch = PaddedBatch([{"id": str(i), "clean": clean[i]} for i in range(2)])
+    with torch.no_grad():
+        forward = brain.compute_forward(batch, sb.Stage.TRAIN)
+    assert torch.allclose(forward["target"], spectral_tilt(clean, torch.full((2,), 6.0), 16000), atol=1e-5)
+    assert torch.equal(forward["noisy"], forward["target"])
+    assert make_speech_tilt(None, 0.5, 16000) is None and isinstance(make_speech_tilt([-3, 3], 0.5, 16000), Tilt)
+    with pytest.raises(HparamError, match="speech_tilt_range / speech_tilt_prob.*Example"):
+        make_speech_tilt([3.0, -3.0], 0.5, 16000)
+    with pytest.raises(HparamError, match="speech_tilt_range / speech_tilt_prob"):
+        make_speech_tilt([-3.0, 3.0], 1.5, 16000)
+
+
+def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
+    from pathlib import Path
+
+    from maese.hparams import load_recipe_hparams
+
+    finetune = Path(__file__).resolve().parents[2] / "recipes" / "DNS" / "hparams" / "finetune.yaml"
+    overrides = {"size": "tiny", "output_folder": str(tmp_path), "init": "scratch"}
+    assert load_recipe_hparams(finetune, overrides)["speech_tilt"] is None
+    tilt = load_recipe_hparams(finetune, {**overrides, "speech_tilt_range": [-3.0, 3.0], "speech_tilt_prob": 0.25})
+    assert tilt["speech_tilt"].tilt_range == (-3.0, 3.0) and tilt["speech_tilt"].prob == 0.25
