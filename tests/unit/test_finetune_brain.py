@@ -279,7 +279,7 @@ def test_stoi_extended_equals_pystoi_estoi_and_is_the_loss_term():
     predictions = {"out": out, "target": clean, "target_mag": compressed, "lengths": torch.ones(1)}
     loss = EnhanceFinetuneBrain.compute_objectives(fake_brain(stoi_weight=1.0, stoi_extended=True), predictions, None,
                                                    sb.Stage.TRAIN)
-    assert float(loss) == pytest.approx(-float(stoi(noisy, clean, torch.ones(1), extended=True)[0]), rel=1e-4)
+    assert float(loss.detach()) == pytest.approx(-float(stoi(noisy, clean, torch.ones(1), extended=True)[0]), rel=1e-4)
     (grad,) = torch.autograd.grad(loss, estimate)
     assert grad.abs().max() > 0
 
