@@ -63,4 +63,3 @@ class Tilt(Distortion):
         if mask is not None:
             y = y * mask
         return y, {"applied": applied.to(x.device), "tilt_db": tilt.to(x.device)}
-
