@@ -29,7 +29,7 @@ def randomize_output_layer(model, scale=3.0):
 
 
 def snr_db(reference, estimate):
-    return float(10 * torch.log10(reference.pow(2).sum() / (reference - estimate).pow(2).sum()))
+    return float(10 * torch.log10(reference.pow(2).sum() / (reference - estimate).pow(2).sum()).detach())
 
 
 @pytest.mark.parametrize("head_target", ["mask", "mapping"])
