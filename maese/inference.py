@@ -46,10 +46,12 @@ PACKAGED_WEIGHTS = "model.ckpt"  # a packaged model: <folder>/inference.json bes
 DEFAULT_MODEL = Path(__file__).parent / "pretrained" / "denoise"  # the model maese ships (maese/pretrained/)
 CONFIG_KEYS = ("sample_rate", "n_fft", "hop_length", "freq_bins", "compression_name", "model_size", "patch_time",
                "patch_freq", "head_target", "mask_max", "head_proj_dim", "head_hidden", "head_kernel_size",
-               "head_layers", "head_reconstruction", "visible_skip", "input_level_db", "head_noise_floor_frames")
+               "head_layers", "head_reconstruction", "visible_skip", "input_level_db", "head_noise_floor_frames",
+               "deep_filter_bins", "deep_filter_order", "deep_filter_lookahead")
 # Keys that experiments made before they existed lack: the values those experiments ran with.
 LEGACY_DEFAULTS = {"head_reconstruction": False, "visible_skip": False, "input_level_db": None,
-                   "head_noise_floor_frames": None}
+                   "head_noise_floor_frames": None, "deep_filter_bins": 0, "deep_filter_order": 5,
+                   "deep_filter_lookahead": 2}
 
 
 def inference_config(hparams):
@@ -72,7 +74,8 @@ def build_model(config):
         config["mask_max"], freeze="frozen", proj_dim=config["head_proj_dim"], hidden=config["head_hidden"],
         kernel_size=config["head_kernel_size"], num_layers=config["head_layers"],
         use_reconstruction=config["head_reconstruction"], input_level_db=config["input_level_db"],
-        noise_floor_frames=config["head_noise_floor_frames"],
+        noise_floor_frames=config["head_noise_floor_frames"], deep_filter_bins=config["deep_filter_bins"],
+        deep_filter_order=config["deep_filter_order"], deep_filter_lookahead=config["deep_filter_lookahead"],
     )
 
 

@@ -22,6 +22,11 @@ otherwise look like another signal).
 With ``noise_floor_frames`` the head also sees the noise floor of the compressed noisy magnitude
 (:class:`~maese.models.noise_floor.NoiseFloor`: per bin, its minimum over that many frames), so a steady noise
 that looks like a voiced harmonic frame by frame shows as what it is: a floor that never stops.
+
+With ``deep_filter_bins`` (mask head only) the head also predicts, per frame, complex filters over
+``deep_filter_order`` frames for the lowest bins (:class:`~maese.models.deep_filter.DeepFilter`), applied to the
+masked spectrogram: they start as the identity, so training starts from the mask alone, and may then rotate the
+noisy phase and draw on neighbouring frames where a real mask cannot.
 """
 
 import math
@@ -33,6 +38,7 @@ from speechbrain.utils.checkpoints import Checkpointer
 from torch import nn
 
 from maese.acoustics import level_gain
+from maese.models.deep_filter import DeepFilter
 from maese.models.noise_floor import NoiseFloor
 
 HEAD_TARGETS = ("mask", "mapping")
@@ -59,11 +65,12 @@ class EnhancementOutput(NamedTuple):
 
 
 class ConvHead(nn.Module):
-    """Per-frame head: frame embeddings (projected) + ``spec_inputs`` spectrograms -> ``freq_bins`` outputs.
+    """Per-frame head: frame embeddings (projected) + ``spec_inputs`` spectrograms -> ``freq_bins`` (+ extra) outputs.
 
     ``Linear(embed -> proj_dim)``, then ``num_layers`` Conv1d over time (``kernel_size``, GELU) of
-    width ``hidden`` and a 1x1 Conv1d to ``freq_bins``. The last layer starts with zero weights and a
-    constant bias ``init_bias`` (0: a mask head starts at ``mask_max / 2`` everywhere).
+    width ``hidden`` and a 1x1 Conv1d to ``freq_bins + len(extra_init)``. The last layer starts with zero
+    weights and a constant bias ``init_bias`` (0: a mask head starts at ``mask_max / 2`` everywhere) for the
+    first ``freq_bins`` outputs, ``extra_init`` for the others.
 
     Arguments
     ---------
@@ -75,10 +82,12 @@ class ConvHead(nn.Module):
         Initial output everywhere.
     spec_inputs : int
         Spectrograms of ``freq_bins`` bins given with the embeddings (the noisy one, and the reconstruction).
+    extra_init : torch.Tensor or None
+        ``[E]`` initial values of E more outputs (the deep filter's coefficients); None: none.
     """
 
     def __init__(self, embed_dim, freq_bins, proj_dim=128, hidden=256, kernel_size=5, num_layers=2, init_bias=0.0,
-                 spec_inputs=1):
+                 spec_inputs=1, extra_init=None):
         super().__init__()
         self.proj = nn.Linear(embed_dim, proj_dim)
         layers, width = [], proj_dim + spec_inputs * freq_bins
@@ -86,12 +95,14 @@ class ConvHead(nn.Module):
             layers += [nn.Conv1d(width, hidden, kernel_size, padding=kernel_size // 2), nn.GELU()]
             width = hidden
         self.body = nn.Sequential(*layers)
-        self.out = nn.Conv1d(width, freq_bins, 1)
+        extra = torch.zeros(0) if extra_init is None else extra_init
+        self.out = nn.Conv1d(width, freq_bins + len(extra), 1)
         nn.init.zeros_(self.out.weight)
-        nn.init.constant_(self.out.bias, init_bias)
+        with torch.no_grad():
+            self.out.bias.copy_(torch.cat([torch.full((freq_bins,), float(init_bias)), extra]))
 
     def forward(self, frames, spec):
-        """``frames [B, T, embed_dim]``, ``spec [B, T, spec_inputs * freq_bins]`` -> ``[B, T, freq_bins]``."""
+        """``frames [B, T, embed_dim]``, ``spec [B, T, spec_inputs * freq_bins]`` -> ``[B, T, freq_bins + E]``."""
         x = torch.cat([self.proj(frames), spec], dim=-1).transpose(1, 2)
         return self.out(self.body(x)).transpose(1, 2)
 
@@ -129,16 +140,26 @@ class EnhancementModel(nn.Module):
     noise_floor_frames : int or None
         The head also sees the noise floor ``[B, T, freq_bins]`` of the compressed input, its minimum over this
         (odd) number of frames (see the module docstring); None: not.
+    deep_filter_bins : int
+        Lowest bins the deep filter refines (``mask`` only; see the module docstring); 0: no deep filter.
+    deep_filter_order, deep_filter_lookahead : int
+        Frames per filter, and the future frames among them (:class:`~maese.models.deep_filter.DeepFilter`).
     """
 
     def __init__(self, encoder, stft, compression, freq_bins=256, head_target="mask", mask_max=1.0,
                  freeze="full", unfreeze_top_k=0, proj_dim=128, hidden=256, kernel_size=5, num_layers=2,
-                 mask_init=None, use_reconstruction=False, input_level_db=None, noise_floor_frames=None):
+                 mask_init=None, use_reconstruction=False, input_level_db=None, noise_floor_frames=None,
+                 deep_filter_bins=0, deep_filter_order=5, deep_filter_lookahead=2):
         super().__init__()
         if head_target not in HEAD_TARGETS:
             raise ValueError(f"head_target: unknown value {head_target!r}; use one of {list(HEAD_TARGETS)}.")
         if not 0 < freq_bins <= stft.n_freq:
             raise ValueError(f"freq_bins must be in [1, {stft.n_freq}], got {freq_bins}.")
+        if deep_filter_bins and head_target != "mask":
+            raise ValueError("deep_filter_bins needs head_target: mask (the filter refines the masked spectrogram); "
+                             "set deep_filter_bins: 0 for a mapping head.")
+        if not 0 <= deep_filter_bins <= freq_bins:
+            raise ValueError(f"deep_filter_bins must be in [0, freq_bins={freq_bins}], got {deep_filter_bins}.")
         self.encoder = encoder
         self.stft = stft
         self.compression = compression
@@ -148,9 +169,12 @@ class EnhancementModel(nn.Module):
         self.use_reconstruction = bool(use_reconstruction)
         self.input_level_db = None if input_level_db is None else float(input_level_db)
         self.noise_floor = None if noise_floor_frames is None else NoiseFloor(noise_floor_frames)
+        self.deep_filter = (DeepFilter(deep_filter_bins, deep_filter_order, deep_filter_lookahead)
+                            if deep_filter_bins else None)
         self.head = ConvHead(encoder.frame_embedding_dim(freq_bins), freq_bins, proj_dim, hidden, kernel_size,
                              num_layers, init_bias=self._initial_logit(mask_init),
-                             spec_inputs=1 + self.use_reconstruction + (self.noise_floor is not None))
+                             spec_inputs=1 + self.use_reconstruction + (self.noise_floor is not None),
+                             extra_init=None if self.deep_filter is None else self.deep_filter.identity_outputs())
         self.set_trainable(freeze, unfreeze_top_k)
 
     def _initial_logit(self, mask_init):
@@ -205,9 +229,14 @@ class EnhancementModel(nn.Module):
             head_specs.append(self.noise_floor(inputs))
         out = self.head(frames, torch.cat(head_specs, dim=-1))
         if self.head_target == "mask":
+            out, filter_outputs = out[..., : self.freq_bins], out[..., self.freq_bins:]
             mask = self.mask_max * torch.sigmoid(out)
-            estimate = self.compression.compress(mask * spec.abs()[..., : self.freq_bins])
             enhanced = spec * self._full_band(mask, mask[..., -1:])
+            if self.deep_filter is None:
+                estimate = self.compression.compress(mask * spec.abs()[..., : self.freq_bins])
+            else:
+                enhanced = self.deep_filter(enhanced, self.deep_filter.coefficients(filter_outputs))
+                estimate = self.compression.compress(enhanced.abs()[..., : self.freq_bins])
         else:
             mask, estimate = None, out
             magnitude = self.compression.decompress(out)

@@ -262,3 +262,33 @@ def test_the_noise_floor_input_lets_the_head_tell_a_steady_tone_from_a_passing_o
         aware.head.body[0].weight[:, : 16 + 256].zero_()  # silence the embeddings and the input: the floor is left
         masks = [aware(x).mask[0, frame] for x in (steady, burst)]
     assert (masks[0] - masks[1]).abs().max() > 1e-2
+
+
+def test_the_deep_filter_starts_as_the_mask_alone_and_can_learn_what_a_mask_cannot():
+    """With deep_filter_bins the model's output at initialisation is the plain mask model's (the filters start as
+    the identity); trained on its output layer's biases alone, it turns the phase of its band round (a target of
+    minus the input there), which a non-negative mask can only approach by silencing the band."""
+    wav = torch.randn(1, 8000) * 0.1
+    plain, filtered = make_model(), make_model(deep_filter_bins=128, deep_filter_order=3, deep_filter_lookahead=1)
+    assert filtered.head.out.out_channels == 256 + 128 * 3 * 2
+    assert torch.allclose(filtered(wav).wav, plain(wav).wav, atol=1e-6)
+    spec = filtered.stft(wav)
+    flipped = torch.cat([-spec[..., :128], spec[..., 128:]], dim=-1)  # half the bins: half the energy
+    target = filtered.stft.inverse(flipped, wav.shape[-1])
+    errors = {}
+    for name, model in (("plain", plain), ("filtered", filtered)):
+        optimizer = torch.optim.Adam([model.head.out.bias], lr=0.05)
+        for _ in range(150):
+            optimizer.zero_grad()
+            loss = (model(wav).wav - target).pow(2).mean()
+            loss.backward()
+            optimizer.step()
+        errors[name] = snr_db(target, model(wav).wav)
+    assert errors["filtered"] > 20 and errors["plain"] < 4  # silencing the band: 3 dB
+
+
+def test_the_deep_filter_needs_a_mask_head_and_a_band_inside_the_bins():
+    with pytest.raises(ValueError, match="head_target: mask"):
+        make_model(head_target="mapping", deep_filter_bins=16)
+    with pytest.raises(ValueError, match="deep_filter_bins must be in"):
+        make_model(deep_filter_bins=300)

@@ -259,3 +259,17 @@ def test_a_model_with_the_noise_floor_loads_with_it_and_older_configs_without(tm
     config = json.loads((old / INFERENCE_CONFIG).read_text())
     (old / INFERENCE_CONFIG).write_text(json.dumps({k: v for k, v in config.items() if k != "head_noise_floor_frames"}))
     assert Enhancer.from_experiment(old).model.noise_floor is None
+
+
+def test_a_model_with_the_deep_filter_loads_with_it_and_older_configs_without(tmp_path):
+    best = make_experiment(tmp_path / "df", deep_filter_bins=32, deep_filter_order=3, deep_filter_lookahead=1)
+    config = json.loads((tmp_path / "df" / INFERENCE_CONFIG).read_text())
+    assert (config["deep_filter_bins"], config["deep_filter_order"], config["deep_filter_lookahead"]) == (32, 3, 1)
+    enhancer = Enhancer.from_experiment(tmp_path / "df")
+    df = enhancer.model.deep_filter
+    assert (df.bins, df.order, df.lookahead) == (32, 3, 1) and same_weights(enhancer.model, best)
+    old = tmp_path / "old"
+    make_experiment(old)
+    config = json.loads((old / INFERENCE_CONFIG).read_text())
+    (old / INFERENCE_CONFIG).write_text(json.dumps({k: v for k, v in config.items() if not k.startswith("deep_")}))
+    assert Enhancer.from_experiment(old).model.deep_filter is None
