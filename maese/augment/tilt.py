@@ -59,9 +59,8 @@ class Tilt(Distortion):
         """
         generator, mask, applied = self.begin(x, generator, lengths)
         tilt = torch.where(applied, uniform(generator, self.tilt_range, x.shape[0]), 0.0)
-        y = x.clone()
-        rows = applied.nonzero().squeeze(1).to(x.device)
-        if len(rows):  # only the applied rows go through the FFT; the others stay as they are
+        y, rows = x.clone(), applied.to(x.device)
+        if rows.any():  # only the applied rows go through the FFT; the others stay as they are
             tilted = spectral_tilt(x[rows], tilt[applied], self.sample_rate)
             y[rows] = tilted if mask is None else tilted * mask[rows]  # the filter spreads into the padding
         return y, {"applied": applied.to(x.device), "tilt_db": tilt.to(x.device)}

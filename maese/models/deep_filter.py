@@ -16,8 +16,9 @@ from torch.nn import functional as F
 class DeepFilter(nn.Module):
     """Filter the lowest ``bins`` bins of a complex spectrogram over ``order`` frames; the other bins pass as they are.
 
-    ``out[t, f] = sum_i coefs[t, f, i] * spec[t - i + lookahead, f]`` for ``f < bins`` (frames outside the clip are
-    zero). With :meth:`identity_coefficients` the output is the input.
+    ``out[t, f] = sum_j coefs[t, f, j] * spec[t + j - past, f]`` for ``f < bins``, with ``past = order - 1 -
+    lookahead`` (frames outside the clip are zero): tap ``past`` is the current frame. With the coefficients of
+    :meth:`identity_outputs` the output is the input.
 
     Arguments
     ---------
@@ -32,7 +33,7 @@ class DeepFilter(nn.Module):
     -------
     >>> df = DeepFilter(bins=2, order=3, lookahead=1)
     >>> spec = torch.randn(1, 4, 3, dtype=torch.cfloat)
-    >>> torch.equal(df(spec, df.identity_coefficients(1, 4)), spec)
+    >>> torch.equal(df(spec, df.coefficients(df.identity_outputs().expand(1, 4, -1))), spec)
     True
     """
 
@@ -44,6 +45,7 @@ class DeepFilter(nn.Module):
         if int(lookahead) != lookahead or not 0 <= lookahead < order:
             raise ValueError(f"DeepFilter: lookahead must be a whole number in [0, order={order}), got {lookahead!r}.")
         self.bins, self.order, self.lookahead = int(bins), int(order), int(lookahead)
+        self.past = self.order - 1 - self.lookahead
 
     @property
     def num_outputs(self):
@@ -52,27 +54,19 @@ class DeepFilter(nn.Module):
 
     def coefficients(self, outputs):
         """``[B, T, num_outputs]`` (real) -> complex coefficients ``[B, T, bins, order]``."""
-        pairs = outputs.reshape(*outputs.shape[:2], self.bins, self.order, 2)
-        return torch.complex(pairs[..., 0].contiguous(), pairs[..., 1].contiguous())
+        return torch.view_as_complex(outputs.reshape(*outputs.shape[:2], self.bins, self.order, 2).contiguous())
 
     def identity_outputs(self):
         """``[num_outputs]``: the network outputs whose coefficients pass the input through (1 at the current frame)."""
         outputs = torch.zeros(self.bins, self.order, 2)
-        outputs[:, self.lookahead, 0] = 1.0
+        outputs[:, self.past, 0] = 1.0
         return outputs.flatten()
-
-    def identity_coefficients(self, batch, frames):
-        """``[batch, frames, bins, order]`` complex coefficients that pass the input through."""
-        return self.coefficients(self.identity_outputs().expand(batch, frames, -1))
 
     def forward(self, spec, coefs):
         """``spec [B, T, F]`` complex (F >= bins), ``coefs [B, T, bins, order]`` complex -> ``[B, T, F]`` complex."""
         if spec.shape[-1] < self.bins:
             raise ValueError(f"DeepFilter: the spectrogram has {spec.shape[-1]} bins, fewer than bins={self.bins}.")
-        low = torch.view_as_real(spec[..., : self.bins]).permute(0, 2, 3, 1)  # [B, bins, 2, T]
-        padded = F.pad(low, (self.order - 1 - self.lookahead, self.lookahead))
-        # frames[..., t, j] = spec[t + j - (order - 1 - lookahead)]; tap i (frame t - i + lookahead) is j = order-1-i
-        frames = padded.unfold(-1, self.order, 1).flip(-1)  # [B, bins, 2, T, order]
-        frames = torch.view_as_complex(frames.permute(0, 3, 1, 4, 2).contiguous())  # [B, T, bins, order]
+        padded = F.pad(spec[..., : self.bins].transpose(1, 2), (self.past, self.lookahead))  # [B, bins, T + order - 1]
+        frames = padded.unfold(-1, self.order, 1).transpose(1, 2)  # [B, T, bins, order]: frames[t, f, j] at t + j - past
         filtered = (coefs * frames).sum(-1)
         return torch.cat([filtered, spec[..., self.bins:]], dim=-1)

@@ -232,11 +232,9 @@ class EnhancementModel(nn.Module):
             out, filter_outputs = out[..., : self.freq_bins], out[..., self.freq_bins:]
             mask = self.mask_max * torch.sigmoid(out)
             enhanced = spec * self._full_band(mask, mask[..., -1:])
-            if self.deep_filter is None:
-                estimate = self.compression.compress(mask * spec.abs()[..., : self.freq_bins])
-            else:
+            if self.deep_filter is not None:
                 enhanced = self.deep_filter(enhanced, self.deep_filter.coefficients(filter_outputs))
-                estimate = self.compression.compress(enhanced.abs()[..., : self.freq_bins])
+            estimate = self.compression.compress(enhanced[..., : self.freq_bins].abs())
         else:
             mask, estimate = None, out
             magnitude = self.compression.decompress(out)

@@ -7,16 +7,16 @@ from maese.models.deep_filter import DeepFilter
 
 
 def reference_filter(spec, coefs, bins, order, lookahead):
-    """out[t, f] = sum_i coefs[t, f, i] * spec[t - i + lookahead, f], written as loops."""
+    """out[t, f] = sum_j coefs[t, f, j] * spec[t + j - (order - 1 - lookahead), f], written as loops."""
     out = spec.clone()
     frames = spec.shape[1]
     for t in range(frames):
         for f in range(bins):
             total = torch.zeros((spec.shape[0],), dtype=spec.dtype)
-            for i in range(order):
-                source = t - i + lookahead
+            for j in range(order):
+                source = t + j - (order - 1 - lookahead)
                 if 0 <= source < frames:
-                    total = total + coefs[:, t, f, i] * spec[:, source, f]
+                    total = total + coefs[:, t, f, j] * spec[:, source, f]
             out[:, t, f] = total
     return out
 
@@ -35,9 +35,9 @@ def test_the_filter_is_the_sum_over_neighbouring_frames_of_its_definition(order,
 def test_identity_coefficients_pass_the_input_through_and_a_delay_filter_delays():
     spec = torch.randn(1, 9, 5, dtype=torch.cfloat)
     df = DeepFilter(bins=5, order=5, lookahead=2)
-    assert torch.equal(df(spec, df.identity_coefficients(1, 9)), spec)
+    assert torch.equal(df(spec, df.coefficients(df.identity_outputs().expand(1, 9, -1))), spec)
     delay = torch.zeros(1, 9, 5, 5, dtype=torch.cfloat)
-    delay[..., 3] = 1j  # tap 3: frame t - 1, rotated by 90 degrees
+    delay[..., 1] = 1j  # tap 1 (the current frame is tap 2): frame t - 1, rotated by 90 degrees
     out = df(spec, delay)
     assert torch.allclose(out[:, 1:], 1j * spec[:, :-1]) and torch.equal(out[:, 0], torch.zeros(1, 5, dtype=torch.cfloat))
 
@@ -61,4 +61,4 @@ def test_bad_arguments_name_themselves(kwargs, word):
 def test_a_spectrogram_narrower_than_the_band_is_refused():
     df = DeepFilter(bins=8)
     with pytest.raises(ValueError, match="fewer than bins=8"):
-        df(torch.zeros(1, 3, 4, dtype=torch.cfloat), df.identity_coefficients(1, 3))
+        df(torch.zeros(1, 3, 4, dtype=torch.cfloat), torch.zeros(1, 3, 8, 5, dtype=torch.cfloat))
