@@ -7,6 +7,9 @@ the level change in dB (output energy over input energy; target about 0). Clips 
 
     python tools/check_clean_speech.py --model recipes/DNS/results/small/finetune_denoise_p0.1 \\
         --folders data/embedded_small/valid_set/denoise/clean ../shared/data/ljspeech --max-files 30
+
+``--baselines deepfilternet3 rnnoise`` adds rows for the peers (or the classical methods) of
+:data:`maese.baselines.BASELINES`, through the same clips.
 """
 
 import argparse
@@ -18,6 +21,7 @@ import torch
 from tqdm import tqdm
 
 from maese.audio import load_audio
+from maese.baselines import BASELINES
 from maese.dataio import list_audio_files
 from maese.inference import Enhancer
 from maese.metrics import PESQ_RATE, pesq_wb
@@ -27,6 +31,16 @@ class Identity:
 
     def enhance(self, wav, sample_rate):
         return wav
+
+
+class Baseline:
+    """A method of :data:`maese.baselines.BASELINES` (a peer or a classical method) as an enhancer."""
+
+    def __init__(self, name):
+        self.method = BASELINES[name]
+
+    def enhance(self, wav, sample_rate):
+        return torch.as_tensor(self.method(wav, sample_rate))
 
 
 def clean_speech_damage(enhancer, files):
@@ -42,10 +56,14 @@ def clean_speech_damage(enhancer, files):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", nargs="+", required=True, help="experiment folders (fine-tuning outputs)")
+    parser.add_argument("--model", nargs="+", default=[], help="experiment folders (fine-tuning outputs)")
+    parser.add_argument("--baselines", nargs="+", default=[], choices=sorted(BASELINES),
+                        help="peers or classical methods through the same clips (e.g. deepfilternet3 rnnoise)")
     parser.add_argument("--folders", nargs="+", required=True, help="folders of clean speech")
     parser.add_argument("--max-files", type=int, default=30, help="first N files of each folder (sorted)")
     args = parser.parse_args(argv)
+    if not args.model and not args.baselines:
+        parser.error("give --model EXPERIMENT ... and/or --baselines NAME ...")
     torch.set_num_threads(1)
     sets, untouched = {}, {}  # files per folder; mean PESQ of each folder's clips against themselves
     for folder in map(Path, args.folders):
@@ -56,12 +74,12 @@ def main(argv=None):
         untouched[folder] = clean_speech_damage(Identity(), files)[0].mean()
     print("| model | clean speech | files | PESQ vs itself | PESQ drop | level change (dB) | worst level (dB) |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for model in args.model:
-        enhancer = Enhancer.from_experiment(model)
+    for name in args.model + args.baselines:
+        enhancer = Baseline(name) if name in args.baselines else Enhancer.from_experiment(name)
         for folder, files in sets.items():
             pesq, level = clean_speech_damage(enhancer, files)
             worst = level[np.abs(level).argmax()]
-            print(f"| {model} | {folder} | {len(files)} | {pesq.mean():.2f} ± {pesq.std():.2f} | "
+            print(f"| {name} | {folder} | {len(files)} | {pesq.mean():.2f} ± {pesq.std():.2f} | "
                   f"{untouched[folder] - pesq.mean():.2f} | {level.mean():+.2f} | {worst:+.2f} |", flush=True)
 
 

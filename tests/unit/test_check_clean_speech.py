@@ -58,3 +58,18 @@ def test_table_gives_the_drop_from_the_untouched_clips_and_the_level(tmp_path, m
     assert untouched - pesq[0] > 0.5, "the test needs a damaging enhancer"
     assert float(row[5]) == pytest.approx(untouched - pesq[0], abs=0.006)
     assert float(row[6]) == pytest.approx(level[0], abs=0.006) and level[0] < -5
+
+
+def test_baselines_get_rows_beside_the_models(tmp_path, monkeypatch, capsys):
+    tool, path = load_tool("check_clean_speech"), speech_like(tmp_path)
+    monkeypatch.setitem(tool.BASELINES, "halving", lambda wav, rate: np.asarray(wav) * 0.5)
+    monkeypatch.setattr(tool.Enhancer, "from_experiment", classmethod(lambda cls, model: Gain(1.0)))
+    tool.main(["--model", "fake", "--baselines", "halving", "--folders", str(tmp_path)])
+    rows = [line.split("|") for line in capsys.readouterr().out.strip().splitlines()[2:]]
+    assert [row[1].strip() for row in rows] == ["fake", "halving"]
+    assert float(rows[0][6]) == pytest.approx(0.0, abs=0.006) and float(rows[1][6]) == pytest.approx(-6.02, abs=0.01)
+
+
+def test_no_system_is_an_error(tmp_path):
+    with pytest.raises(SystemExit):
+        load_tool("check_clean_speech").main(["--folders", str(tmp_path)])
