@@ -67,3 +67,21 @@ def test_the_small_and_paper_presets_of_every_recipe_load(recipe, size, tmp_path
         applied = {key: value for key, value in preset.items() if key in top_level_keys(stage)}
         assert applied and {key: hparams[key] for key in applied} == applied, stage
         assert hparams["model_size"] == size and sum(p.numel() for p in hparams["model"].parameters()) > 0
+
+
+def test_the_real_speech_denoising_file_holds_the_measured_choices(tmp_path):
+    """hparams/finetune_denoise_real.yaml: finetune.yaml with the real-speech model's command (RESULTS.md) at every
+    size, the size's epochs kept; it differs from finetune_denoise.yaml only in the keys it names."""
+    from maese.recipe import resolve_base
+
+    folder = RECIPES / "DNS" / "hparams"
+    thin = yaml.safe_load((folder / "finetune_denoise_real.yaml").read_text())
+    base, overrides = resolve_base(str(folder / "finetune_denoise_real.yaml"), f"output_folder: {tmp_path}")
+    hparams = load_recipe_hparams(base, {**overrides, "size": "small"})
+    plain = load_recipe_hparams(*resolve_base(str(folder / "finetune_denoise.yaml"), f"output_folder: {tmp_path}"))
+    assert hparams["examples_per_epoch"] == 1152 and hparams["snr_range"] == [-5.0, 20.0]
+    assert hparams["pesq_weight"] == 0.2 and hparams["stoi_extended"] is True
+    assert hparams["finetune_epochs"] == yaml.safe_load((folder / "sizes" / "small.yaml").read_text())["finetune_epochs"]
+    assert hparams["distortion"].keywords["clean_input_prob"] == 0.3
+    for key in thin.keys() - {"base", "enhance_task", "init"}:  # the last two as in finetune_denoise.yaml
+        assert hparams[key] == thin[key] and hparams[key] != plain[key], key
