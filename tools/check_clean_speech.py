@@ -72,10 +72,11 @@ def main(argv=None):
             sys.exit(f"{folder}: no audio files (.wav, .flac, .ogg, sub-folders included); give a folder of speech.")
         sets[folder] = files
         untouched[folder] = clean_speech_damage(Identity(), files)[0].mean()
-    print("| model | clean speech | files | PESQ vs itself | PESQ drop | level change (dB) | worst level (dB) |")
+    print("| system | clean speech | files | PESQ vs itself | PESQ drop | level change (dB) | worst level (dB) |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for name in args.model + args.baselines:
-        enhancer = Baseline(name) if name in args.baselines else Enhancer.from_experiment(name)
+    systems = [(model, Enhancer.from_experiment) for model in args.model] + [(name, Baseline) for name in args.baselines]
+    for name, make_enhancer in systems:  # a model folder named like a baseline is still a model
+        enhancer = make_enhancer(name)
         for folder, files in sets.items():
             pesq, level = clean_speech_damage(enhancer, files)
             worst = level[np.abs(level).argmax()]

@@ -64,12 +64,14 @@ def test_baselines_get_rows_beside_the_models(tmp_path, monkeypatch, capsys):
     tool, path = load_tool("check_clean_speech"), speech_like(tmp_path)
     monkeypatch.setitem(tool.BASELINES, "halving", lambda wav, rate: np.asarray(wav) * 0.5)
     monkeypatch.setattr(tool.Enhancer, "from_experiment", classmethod(lambda cls, model: Gain(1.0)))
-    tool.main(["--model", "fake", "--baselines", "halving", "--folders", str(tmp_path)])
+    tool.main(["--model", "halving", "--baselines", "halving", "--folders", str(tmp_path)])  # a model of that name too
     rows = [line.split("|") for line in capsys.readouterr().out.strip().splitlines()[2:]]
-    assert [row[1].strip() for row in rows] == ["fake", "halving"]
+    assert [row[1].strip() for row in rows] == ["halving", "halving"]
     assert float(rows[0][6]) == pytest.approx(0.0, abs=0.006) and float(rows[1][6]) == pytest.approx(-6.02, abs=0.01)
 
 
-def test_no_system_is_an_error(tmp_path):
+def test_no_system_is_an_error_that_says_what_to_give(tmp_path, capsys):
+    speech_like(tmp_path)  # a folder with audio: the error is not the empty folder's
     with pytest.raises(SystemExit):
         load_tool("check_clean_speech").main(["--folders", str(tmp_path)])
+    assert "give --model EXPERIMENT ... and/or --baselines NAME ..." in capsys.readouterr().err

@@ -70,8 +70,9 @@ def test_the_small_and_paper_presets_of_every_recipe_load(recipe, size, tmp_path
 
 
 def test_the_real_speech_denoising_file_holds_the_measured_choices(tmp_path):
-    """hparams/finetune_denoise_real.yaml: finetune.yaml with the real-speech model's command (RESULTS.md) at every
-    size, the size's epochs kept; it differs from finetune_denoise.yaml only in the keys it names."""
+    """hparams/finetune_denoise_real.yaml: finetune.yaml with the real-speech model's command (RESULTS.md), the size
+    preset's epochs kept (--size small); it differs from finetune_denoise.yaml in every key it names besides the task's
+    two."""
     from maese.recipe import resolve_base
 
     folder = RECIPES / "DNS" / "hparams"
