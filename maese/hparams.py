@@ -63,6 +63,20 @@ def load_recipe_hparams(hparams_file, overrides=""):
     -------
     dict: the loaded hparams.
     """
+    merged = effective_overrides(hparams_file, overrides)
+    with open(hparams_file) as fin:
+        try:
+            return load_hyperpyyaml(fin, merged)
+        except (TypeError, ValueError) as err:
+            raise HparamError(f"{hparams_file}: bad hparam value ({err}). Overrides given: {overrides}.") from err
+
+
+def effective_overrides(hparams_file, overrides=""):
+    """The values ``hparams_file`` is loaded with: its size preset's, then ``overrides`` (YAML string or dict) on top.
+
+    Also what an experiment's ``hyperparams.yaml`` is saved with, so that it shows the values that ran (a preset's
+    epochs, not the file's own). Raises :class:`HparamError` naming any override the file does not define.
+    """
     overrides = yaml.safe_load(overrides) if isinstance(overrides, str) else dict(overrides or {})
     overrides = overrides or {}
     keys = top_level_keys(hparams_file)
@@ -72,12 +86,7 @@ def load_recipe_hparams(hparams_file, overrides=""):
     size = overrides.get("size")
     if size is None and "size" in keys:
         size = yaml.safe_load(load_size_line(hparams_file))
-    merged = {**(size_overrides(hparams_file, size) if size is not None else {}), **overrides}
-    with open(hparams_file) as fin:
-        try:
-            return load_hyperpyyaml(fin, merged)
-        except (TypeError, ValueError) as err:
-            raise HparamError(f"{hparams_file}: bad hparam value ({err}). Overrides given: {overrides}.") from err
+    return {**(size_overrides(hparams_file, size) if size is not None else {}), **overrides}
 
 
 def load_size_line(hparams_file):

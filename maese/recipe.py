@@ -22,7 +22,7 @@ from speechbrain.utils.distributed import ddp_barrier, is_distributed_initialize
 
 from maese.brains.finetune import EnhanceFinetuneBrain, paired_dataset
 from maese.enhance import enhance_folder
-from maese.hparams import HparamError, load_recipe_hparams, top_level_keys
+from maese.hparams import HparamError, effective_overrides, load_recipe_hparams, top_level_keys
 from maese.inference import write_inference_config
 from maese.models.heads import load_pretrained_encoder
 
@@ -162,7 +162,8 @@ def main(argv, tasks):
     hparams_file, overrides, hparams, run_opts, (prepare, run_task, check_hparams) = load_task(argv, tasks)
     check_hparams(hparams)
     sb.create_experiment_directory(
-        experiment_directory=hparams["output_folder"], hyperparams_to_save=hparams_file, overrides=overrides
+        experiment_directory=hparams["output_folder"], hyperparams_to_save=hparams_file,
+        overrides=effective_overrides(hparams_file, overrides),
     )
     run_on_main(save_entry_point, args=[hparams["output_folder"]])
     prepare(hparams)

@@ -6,6 +6,7 @@ import weakref
 
 import pytest
 import torch
+import yaml
 
 from maese import recipe
 from maese.brains.finetune import check_finetune_hparams
@@ -47,6 +48,17 @@ def test_main_checks_prepares_and_runs_the_task_in_order(tmp_path):
     recipe.main([str(write_hparams(tmp_path)), "--seed", "7", "--device", "cpu"], tasks)
     assert calls == [("check", "demo"), ("prepare", 7), ("run", "cpu")]
     assert (tmp_path / "exp" / "hyperparams.yaml").is_file()
+
+
+def test_the_saved_hyperparams_show_the_size_preset_and_the_overrides_that_ran(tmp_path):
+    path = write_hparams(tmp_path, BASE.replace("size: null", "size: small") + "epochs: 12\nwidth: 4\n")
+    (path.parent / "sizes").mkdir()
+    for size, epochs in (("tiny", 1), ("small", 36), ("paper", 100)):
+        (path.parent / "sizes" / f"{size}.yaml").write_text(f"epochs: {epochs}\nwidth: 8\n")
+    tasks = {"demo": (lambda h: None, lambda h, run_opts: None, lambda h: None)}
+    recipe.main([str(path), "--width", "16"], tasks)
+    saved = yaml.safe_load((tmp_path / "exp" / "hyperparams.yaml").read_text())
+    assert (saved["epochs"], saved["width"]) == (36, 16)
 
 
 def test_an_unknown_task_is_named_before_any_work(tmp_path):
