@@ -4,6 +4,7 @@ import math
 
 import torch
 
+from maese.acoustics import noise_gain_for_snr
 from maese.augment.base import Distortion, add_at_ratio, check_prob, check_range, is_silent, uniform
 from maese.augment.procedural import ProceduralNoise
 from maese.augment.sources import as_pool
@@ -37,11 +38,18 @@ class AddNoise(Distortion):
         instead of cut from ``noise_files``; 0: never (and no draws for it).
     procedural_families : sequence of str or None
         The families it draws from; None: :data:`maese.augment.procedural.TRAINING_FAMILIES`.
+    background_prob : float
+        Chance per example with a recorded noise that a procedural noise (of ``procedural_families``) is laid under
+        it as a background, before the sum is tilted and scaled to the SNR: recordings seldom hold one source alone
+        (a dog barking over a fan); 0: never (and no draws for it).
+    background_range : (float, float) dB
+        Level of that background relative to the recorded noise's, drawn uniformly per example.
     """
 
     def __init__(
         self, noise_files, snr_range=(-5.0, 20.0), prob=1.0, sample_rate=16000, max_cache_seconds=3600.0, seed=None,
-        tilt_range=None, tilt_prob=1.0, procedural_prob=0.0, procedural_families=None,
+        tilt_range=None, tilt_prob=1.0, procedural_prob=0.0, procedural_families=None, background_prob=0.0,
+        background_range=(-10.0, 5.0),
     ):
         super().__init__(prob, seed)
         self.snr_range = check_range("snr_range", snr_range)
@@ -50,8 +58,10 @@ class AddNoise(Distortion):
         self.tilt_range = None if tilt_range is None else check_range("tilt_range", tilt_range)
         self.tilt_prob = check_prob("tilt_prob", tilt_prob)
         self.procedural_prob = check_prob("procedural_prob", procedural_prob)
+        self.background_prob = check_prob("background_prob", background_prob)
+        self.background_range = check_range("background_range", background_range)
         self.procedural = None
-        if self.procedural_prob > 0:
+        if self.procedural_prob > 0 or self.background_prob > 0:
             families = {} if procedural_families is None else {"families": procedural_families}
             self.procedural = ProceduralNoise(sample_rate=sample_rate, **families)
 
@@ -61,8 +71,9 @@ class AddNoise(Distortion):
         Returns
         -------
         (``[batch, time]``, params): ``applied`` bool, ``snr_db`` (inf where untouched), ``noise_index`` (-1 where
-        untouched or procedural), ``procedural`` bool, ``tilt_db`` (dB per octave; 0 where not tilted), each
-        ``[batch]`` on ``x``'s device.
+        untouched or procedural), ``procedural`` bool, ``tilt_db`` (dB per octave; 0 where not tilted),
+        ``background_db`` (the background's level relative to the recorded noise; -inf where none), each ``[batch]``
+        on ``x``'s device.
         """
         generator, mask, applied = self.begin(x, generator, lengths)
         batch, time = x.shape
@@ -74,8 +85,9 @@ class AddNoise(Distortion):
             drawn = uniform(generator, self.tilt_range, batch)
             tilt = torch.where(torch.rand(batch, generator=generator) < self.tilt_prob, drawn, 0.0)
         procedural = torch.zeros(batch, dtype=torch.bool)
-        if self.procedural is not None:
+        if self.procedural_prob > 0:
             procedural = torch.rand(batch, generator=generator) < self.procedural_prob
+        background = torch.full((batch,), -math.inf)
         applied &= ~is_silent(x).cpu()
         y = x.clone()
         rows = applied.nonzero().squeeze(1)
@@ -86,6 +98,14 @@ class AddNoise(Distortion):
                 noise[~made] = self.pool.segments(index[rows][~made], position[rows][~made], time).to(x)
             if made.any():
                 noise[made] = self.procedural.segments(int(made.sum()), time, generator).to(x)
+            if self.background_prob > 0:  # drawn last: the other rows get what they get without the option
+                drawn = uniform(generator, self.background_range, batch)
+                chosen = (torch.rand(batch, generator=generator) < self.background_prob) & ~procedural
+                background = torch.where(chosen, drawn, -math.inf)
+            layered = torch.isfinite(background[rows])
+            if layered.any():
+                under = self.procedural.segments(int(layered.sum()), time, generator).to(x)
+                noise[layered] += noise_gain_for_snr(noise[layered], under, -background[rows][layered].to(x)) * under
             if self.tilt_range is not None:
                 noise = spectral_tilt(noise, tilt[rows], self.sample_rate)
             add_at_ratio(y, x, rows, noise, snr[rows], mask, applied)
@@ -95,5 +115,6 @@ class AddNoise(Distortion):
             "noise_index": torch.where(applied & ~procedural, index, -1),
             "procedural": applied & procedural,
             "tilt_db": torch.where(applied, tilt, 0.0),
+            "background_db": torch.where(applied, background, -math.inf),
         }
         return y, {key: value.to(x.device) for key, value in params.items()}

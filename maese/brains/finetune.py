@@ -71,6 +71,12 @@ def check_finetune_hparams(hparams):
     if "clean_input_prob" in hparams:
         require(hparams, "clean_input_prob", lambda v: isinstance(v, (int, float)) and 0 <= v < 1,
                 "a share in [0, 1) of the denoising examples left without noise")
+    if "background_noise_prob" in hparams:
+        require(hparams, "background_noise_prob", lambda v: isinstance(v, (int, float)) and 0 <= v <= 1,
+                "a share in [0, 1] of the recorded training noises that get a procedural one under them")
+        require(hparams, "background_noise_range",
+                lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and v[0] <= v[1],
+                "[low, high] in dB relative to the recorded noise, e.g. [-10.0, 5.0]")
     if hparams.get("clean_input_prob", 0) > 0 and hparams["si_sdr_weight"] > 0:
         require(hparams, "si_sdr_max_db", lambda v: v is not None,
                 "a level in dB such as 30 when clean_input_prob > 0: the clean inputs' own SI-SDR is unbounded and "
@@ -105,17 +111,19 @@ def check_finetune_hparams(hparams):
 
 def make_distortion(enhance_task, noise_files, rir_files, snr_range, sample_rate, seed, noise_tilt_range=None,
                     noise_tilt_prob=1.0, procedural_noise_prob=0.0, procedural_noise_families=None,
-                    clean_input_prob=0.0):
+                    clean_input_prob=0.0, background_noise_prob=0.0, background_noise_range=(-10.0, 5.0)):
     """The distortion that makes training inputs: AddNoise (denoise; its noise spectrally tilted with
     ``noise_tilt_range``, and made by a procedural family (of ``procedural_noise_families``; None: the corpus'
     training families) for a ``procedural_noise_prob`` share of the examples, see :class:`AddNoise`; a
-    ``clean_input_prob`` share of the examples gets no noise, so that their input is their target) or Reverberate
-    (dereverb)."""
+    ``clean_input_prob`` share of the examples gets no noise, so that their input is their target; a
+    ``background_noise_prob`` share of the recorded noises gets a procedural one under it, ``background_noise_range``
+    dB from its level) or Reverberate (dereverb)."""
     if enhance_task == "denoise":
         noise_prob = 1.0 - check_prob("clean_input_prob", clean_input_prob)
         return AddNoise(noise_files, snr_range=snr_range, prob=noise_prob, sample_rate=sample_rate, seed=seed,
                         tilt_range=noise_tilt_range, tilt_prob=noise_tilt_prob, procedural_prob=procedural_noise_prob,
-                        procedural_families=procedural_noise_families)
+                        procedural_families=procedural_noise_families, background_prob=background_noise_prob,
+                        background_range=background_noise_range)
     return Reverberate(rir_files, preserve_level=False, sample_rate=sample_rate, seed=seed)
 
 

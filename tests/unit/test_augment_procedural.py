@@ -64,11 +64,38 @@ def test_the_procedural_share_leaves_the_other_draws_as_they_were(noises):
     assert torch.equal(y_mixed[recorded], y_plain[recorded]) and not torch.equal(y_mixed, y_plain)
 
 
+def test_a_background_goes_under_a_share_of_the_recorded_noises_at_its_level_and_the_snr_holds(noises):
+    x = speech_like(32, RATE)
+    y_plain, plain = AddNoise(noises, snr_range=(0, 10), seed=0, procedural_prob=0.25, procedural_families=("hum",))(x)
+    add = AddNoise(noises, snr_range=(0, 10), seed=0, procedural_prob=0.25, background_prob=0.5,
+                   background_range=(-6.0, -6.0), procedural_families=("hum",))
+    y, params = add(x)
+    layered = torch.isfinite(params["background_db"])
+    assert 4 <= int(layered.sum()) <= 20 and not (layered & params["procedural"]).any()
+    assert (params["background_db"][layered] == -6.0).all()
+    assert (snr_db(x, y - x) - params["snr_db"]).abs().max() < 0.1  # the sum is scaled to the SNR
+    assert torch.equal(params["snr_db"], plain["snr_db"]) and torch.equal(params["procedural"], plain["procedural"])
+    assert torch.equal(y[~layered], y_plain[~layered])  # the other rows as without the option
+    # the layered rows' noise is the recorded one plus a hum 6 dB below it: their noise differs by the hum only,
+    # which holds a quarter of the sum's power (1 / (1 + 10 ** 0.6))
+    alone, under = (y_plain - x)[layered], (y - x)[layered]
+    alone = alone * (under.norm(dim=1) / alone.norm(dim=1) * (1 + 10 ** -0.6) ** -0.5).unsqueeze(1)
+    share = (under - alone).pow(2).sum(dim=1) / under.pow(2).sum(dim=1)
+    assert ((share - 1 / (1 + 10 ** 0.6)).abs() < 0.05).all()
+    with pytest.raises(ValueError, match="background_range"):
+        AddNoise(noises, background_prob=0.5, background_range=(5.0, -5.0))
+
+
 def test_fine_tuning_hands_its_procedural_share_to_the_noise(noises):
     from maese.brains.finetune import make_distortion
 
     distortion = make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=0.3)
     assert distortion.procedural_prob == 0.3
+    layered = make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, background_noise_prob=0.4,
+                              background_noise_range=(-3.0, 0.0))
+    assert (layered.background_prob, layered.background_range, layered.procedural_prob) == (0.4, (-3.0, 0.0), 0.0)
+    with pytest.raises(ValueError, match="background_prob"):
+        make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, background_noise_prob=1.5)
     with pytest.raises(ValueError, match="procedural_prob"):
         make_distortion("denoise", noises, None, (0.0, 10.0), RATE, 0, procedural_noise_prob=2.0)
 

@@ -336,6 +336,15 @@ def test_a_clean_share_needs_a_saturated_si_sdr():
             check_finetune_hparams({**hparams, "clean_input_prob": share, "si_sdr_max_db": 30.0})
 
 
+@pytest.mark.parametrize("key, value", [("background_noise_prob", 1.5), ("background_noise_prob", None),
+                                        ("background_noise_range", [5.0, -5.0]), ("background_noise_range", 3.0)])
+def test_a_bad_background_noise_hparam_is_named(key, value):
+    hparams = {**GOOD, "background_noise_prob": 0.5, "background_noise_range": [-10.0, 5.0]}
+    check_finetune_hparams(hparams)
+    with pytest.raises(HparamError, match=f"hparam {key}: got"):
+        check_finetune_hparams({**hparams, key: value})
+
+
 @pytest.mark.parametrize("key, value", [("loss_compression_name", "cubic"), ("loss_power_exponent", 1.5)])
 def test_bad_loss_compression_names_the_key(key, value):
     hparams = {**GOOD, "loss_compression_name": "power", "loss_power_exponent": 0.3}
