@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 MARKER = ".enhanced_by"
 
 
-def enhance_folder(model, in_folder, out_folder, model_id, sample_rate=16000):
+def enhance_folder(model, in_folder, out_folder, model_id, sample_rate=16000, chunk_seconds=4.0):
     """Enhance every audio file under ``in_folder`` into ``out_folder`` (same relative names, ``.wav``).
 
     Arguments
@@ -31,6 +31,8 @@ def enhance_folder(model, in_folder, out_folder, model_id, sample_rate=16000):
         Identifies the model (e.g. its checkpoint path); recorded in ``out_folder/.enhanced_by``.
     sample_rate : int
         The model's rate.
+    chunk_seconds : float
+        Longest stretch the model sees at once (its training crop), overlapping by half of it.
 
     Returns
     -------
@@ -48,7 +50,7 @@ def enhance_folder(model, in_folder, out_folder, model_id, sample_rate=16000):
         )
     out_folder.mkdir(parents=True, exist_ok=True)
     marker.write_text(model_id)
-    enhancer = Enhancer(model, sample_rate, downmix=True)
+    enhancer = Enhancer(model, sample_rate, chunk_seconds, chunk_seconds / 2, downmix=True)
     written = skipped = 0
     for path in list_audio_files(in_folder):
         out = (out_folder / path.relative_to(in_folder)).with_suffix(".wav")

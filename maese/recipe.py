@@ -118,7 +118,8 @@ def enhance_splits(hparams, model_id, splits):
             logger.warning("No %s inputs at %s; not enhanced.", split, inputs)
             continue
         done[split] = Path(hparams["enhanced_folder"]) / split
-        enhance_folder(hparams["model"], inputs, done[split], model_id, hparams["sample_rate"])
+        enhance_folder(hparams["model"], inputs, done[split], model_id, hparams["sample_rate"],
+                       hparams["segment_seconds"])
     return done
 
 

@@ -81,9 +81,18 @@ def plan(inputs, out_dir, recursive=False):
 
 
 def chunking_error(chunk_seconds, overlap_seconds):
-    """Why ``--chunk-seconds`` / ``--overlap-seconds`` cannot be used (naming the option and the fix), or None."""
+    """Why ``--chunk-seconds`` / ``--overlap-seconds`` cannot be used (naming the option and the fix), or None.
+
+    None for both is the model's own chunking (its training crop, overlapping by half).
+    """
+    if chunk_seconds is None:
+        return None if overlap_seconds is None else (
+            f"--overlap-seconds {overlap_seconds:g} needs --chunk-seconds too (without both, the model's training "
+            "crop is the chunk and half of it the overlap)")
     if not (math.isfinite(chunk_seconds) and chunk_seconds > 0):
-        return f"--chunk-seconds {chunk_seconds:g}: give a positive number of seconds (default: 4)"
+        return f"--chunk-seconds {chunk_seconds:g}: give a positive number of seconds (default: the model's training crop)"
+    if overlap_seconds is None:
+        return None
     if not (math.isfinite(overlap_seconds) and 0 < overlap_seconds < chunk_seconds):
         return (f"--overlap-seconds {overlap_seconds:g}: give a number of seconds above 0 and below --chunk-seconds "
                 f"({chunk_seconds:g}), e.g. {chunk_seconds / 8:g}")
@@ -147,8 +156,10 @@ def build_parser():
     parser.add_argument("-r", "--recursive", action="store_true", help="also enhance the sub-folders of folders")
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--downmix", action="store_true", help="average the channels (mono output)")
-    parser.add_argument("--chunk-seconds", type=float, default=4.0, help="model input length (default: 4)")
-    parser.add_argument("--overlap-seconds", type=float, default=0.5, help="cross-faded overlap (default: 0.5)")
+    parser.add_argument("--chunk-seconds", type=float,
+                        help="model input length (default: the model's training crop, 2 s for the recipes' small models)")
+    parser.add_argument("--overlap-seconds", type=float,
+                        help="cross-faded overlap (default: half the chunk; needs --chunk-seconds)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's)")
     return parser
@@ -165,8 +176,10 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     try:
         load = Enhancer.default if args.model == DEFAULT_MODEL else partial(Enhancer.from_experiment, args.model)
-        enhancer = load(chunk_seconds=args.chunk_seconds, overlap_seconds=args.overlap_seconds, downmix=args.downmix,
-                        device=args.device)
+        chunking = {} if args.chunk_seconds is None else {
+            "chunk_seconds": args.chunk_seconds,
+            "overlap_seconds": args.chunk_seconds / 2 if args.overlap_seconds is None else args.overlap_seconds}
+        enhancer = load(**chunking, downmix=args.downmix, device=args.device)
     except (OSError, ValueError, RuntimeError) as err:
         print(f"maese-enhance: cannot load the model from {args.model}: {err}", file=sys.stderr)
         return 2

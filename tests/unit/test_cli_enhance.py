@@ -218,13 +218,15 @@ def test_each_input_is_opened_once_for_its_header_and_once_to_stream_it(model, t
 
 
 @pytest.mark.parametrize("options, message", [
-    (["--chunk-seconds", "0"], "--chunk-seconds 0: give a positive number of seconds (default: 4)"),
+    (["--chunk-seconds", "0"], "--chunk-seconds 0: give a positive number of seconds (default: the model's training crop)"),
     (["--chunk-seconds", "-2"], "--chunk-seconds -2: give a positive number of seconds"),
     (["--chunk-seconds", "nan"], "--chunk-seconds nan: give a positive number of seconds"),
     (["--chunk-seconds", "2", "--overlap-seconds", "2"],
      "--overlap-seconds 2: give a number of seconds above 0 and below --chunk-seconds (2), e.g. 0.25"),
-    (["--overlap-seconds", "0"], "--overlap-seconds 0: give a number of seconds above 0 and below --chunk-seconds (4)"),
-    (["--overlap-seconds", "inf"], "--overlap-seconds inf: give a number of seconds above 0"),
+    (["--chunk-seconds", "4", "--overlap-seconds", "0"],
+     "--overlap-seconds 0: give a number of seconds above 0 and below --chunk-seconds (4)"),
+    (["--chunk-seconds", "4", "--overlap-seconds", "inf"], "--overlap-seconds inf: give a number of seconds above 0"),
+    (["--overlap-seconds", "0.5"], "--overlap-seconds 0.5 needs --chunk-seconds too"),
 ])
 def test_bad_chunking_options_are_named_before_the_model_is_loaded(tmp_path, capsys, options, message):
     sf.write(tmp_path / "a.wav", tone(0.5, RATE), RATE)
@@ -233,6 +235,20 @@ def test_bad_chunking_options_are_named_before_the_model_is_loaded(tmp_path, cap
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and f"maese-enhance: error: {message}" in err and "cannot load the model" not in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("options, chunking", [
+    ([], (1.0, 0.5)),  # the model's training crop (--size tiny: 1 s), overlapping by half
+    (["--chunk-seconds", "3"], (3.0, 1.5)),
+    (["--chunk-seconds", "3", "--overlap-seconds", "0.25"], (3.0, 0.25)),
+])
+def test_the_chunks_are_the_models_training_crop_unless_given(model, tmp_path, capsys, monkeypatch, options, chunking):
+    sf.write(tmp_path / "a.wav", tone(0.5, RATE), RATE)
+    used = []
+    monkeypatch.setattr(Enhancer, "enhance_file", lambda self, src, out, *args, **kwargs:
+                        used.append((self.chunk_seconds, self.overlap_seconds)))
+    assert main([str(tmp_path / "a.wav"), "-o", str(tmp_path / "out"), "--model", str(model), *options]) == 0
+    assert used == [chunking]
 
 
 def test_an_unwritable_output_folder_stops_before_any_work_and_a_blocked_output_fails_alone(model, tmp_path, capsys):

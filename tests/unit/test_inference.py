@@ -44,7 +44,7 @@ def experiment(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def enhancer(experiment):
-    return Enhancer.from_experiment(experiment[0])
+    return Enhancer.from_experiment(experiment[0], chunk_seconds=4.0, overlap_seconds=0.5)
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,20 @@ def test_from_experiment_loads_the_best_checkpoint_of_a_moved_folder(experiment,
     enhancer = Enhancer.from_experiment(moved, chunk_seconds=2.0, overlap_seconds=0.5)
     assert same_weights(enhancer.model, experiment[1]) and enhancer.sample_rate == 16000
     assert not enhancer.model.training and enhancer.column == 128 * 16
+
+
+def test_a_fine_tuned_model_sees_chunks_of_its_training_crop_unless_told_otherwise(experiment, tmp_path):
+    enhancer = Enhancer.from_experiment(experiment[0])
+    assert (enhancer.chunk_seconds, enhancer.overlap_seconds) == (1.0, 0.5)  # --size tiny: 1-s crops
+    told = Enhancer.from_experiment(experiment[0], chunk_seconds=3.0, overlap_seconds=0.25)
+    assert (told.chunk_seconds, told.overlap_seconds) == (3.0, 0.25)
+    unrecorded = tmp_path / "unrecorded"  # inference.json of an experiment made before the crop was recorded
+    shutil.copytree(experiment[0], unrecorded)
+    config = json.loads((unrecorded / INFERENCE_CONFIG).read_text())
+    del config["segment_seconds"]
+    (unrecorded / INFERENCE_CONFIG).write_text(json.dumps(config))
+    legacy = Enhancer.from_experiment(unrecorded)
+    assert (legacy.chunk_seconds, legacy.overlap_seconds) == (4.0, 0.5)
 
 
 def test_older_experiments_load_from_hyperparams_yaml_and_the_checkpoint(experiment, tmp_path):

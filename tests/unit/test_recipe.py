@@ -78,13 +78,19 @@ class Halve(torch.nn.Module):
         return type("Out", (), {"wav": wav / 2})()
 
 
-def test_enhance_splits_writes_each_split_and_skips_missing_inputs(tmp_path, caplog):
+def test_enhance_splits_writes_each_split_in_chunks_of_the_training_crop_and_skips_missing_inputs(
+        tmp_path, caplog, monkeypatch):
     import soundfile as sf
+
+    from maese import enhance
 
     inputs = tmp_path / "in"
     inputs.mkdir()
     sf.write(inputs / "a.wav", 0.1 * torch.randn(8000).numpy(), 16000)
-    hparams = {"model": Halve(), "enhanced_folder": str(tmp_path / "enh"), "sample_rate": 16000}
+    hparams = {"model": Halve(), "enhanced_folder": str(tmp_path / "enh"), "sample_rate": 16000, "segment_seconds": 0.2}
+    chunkings = []
+    monkeypatch.setattr(enhance.Enhancer, "enhance_file", lambda self, *args, _real=enhance.Enhancer.enhance_file:
+                        (chunkings.append((self.chunk_seconds, self.overlap_seconds)), _real(self, *args))[1])
     with caplog.at_level(logging.WARNING):
         done = recipe.enhance_splits(hparams, "model-1", {"test/denoise": inputs, "valid": tmp_path / "missing"})
     assert done == {"test/denoise": tmp_path / "enh" / "test" / "denoise"}
@@ -92,6 +98,7 @@ def test_enhance_splits_writes_each_split_and_skips_missing_inputs(tmp_path, cap
     ref, _ = sf.read(inputs / "a.wav")
     assert out == pytest.approx(ref / 2, abs=1e-4)
     assert "No valid inputs" in caplog.text
+    assert chunkings == [(0.2, 0.1)]  # the model sees what it was trained on: chunks of its crop, half overlapping
 
 
 def test_train_pairs_must_be_on_the_fly_or_fixed():
