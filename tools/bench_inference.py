@@ -141,8 +141,9 @@ def main():
     parser.add_argument("--memory-minutes", nargs="*", type=float, default=[1, 10, 60],
                         help="input lengths of the memory table (none: skip it)")
     parser.add_argument("--memory-size", default="small", choices=["tiny", "small", "paper"])
-    parser.add_argument("--chunk-seconds", type=float, default=4.0)
-    parser.add_argument("--overlap-seconds", type=float, default=0.5)
+    parser.add_argument("--chunk-seconds", type=float, default=2.0,
+                        help="default: maese-enhance's for the small models (their 2-s training crop)")
+    parser.add_argument("--overlap-seconds", type=float, default=1.0, help="default: half the chunk, as maese-enhance's")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
