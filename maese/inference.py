@@ -12,7 +12,8 @@ Conventions
 - **Channels.** Each channel is enhanced on its own (the channels form the model's batch), or the
   channels are averaged first (``downmix=True``: a mono output).
 - **Length.** Audio is enhanced in chunks of ``chunk_seconds`` that overlap by ``overlap_seconds``
-  (a fine-tuned model's defaults: its training crop, ``segment_seconds``, overlapping by half of it), cross-faded with complementary sin^2 / cos^2 ramps that sum to one; memory stays flat whatever the
+  (a fine-tuned model's defaults: its training crop, ``segment_seconds``, overlapping by half of it),
+  cross-faded with complementary sin^2 / cos^2 ramps that sum to one; memory stays flat whatever the
   length. Chunk starts are multiples of the model's patch column (``hop_length * patch_time`` samples)
   where the rates allow it, so chunks see the STFT frames and patch grid of the whole clip: a model
   that ignores its context gives its whole-clip output (SI-SDR > 60 dB, tests/unit/test_inference.py).

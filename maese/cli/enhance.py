@@ -90,7 +90,8 @@ def chunking_error(chunk_seconds, overlap_seconds):
             f"--overlap-seconds {overlap_seconds:g} needs --chunk-seconds too (without both, the model's training "
             "crop is the chunk and half of it the overlap)")
     if not (math.isfinite(chunk_seconds) and chunk_seconds > 0):
-        return f"--chunk-seconds {chunk_seconds:g}: give a positive number of seconds (default: the model's training crop)"
+        return (f"--chunk-seconds {chunk_seconds:g}: give a positive number of seconds "
+                "(default: the model's training crop)")
     if overlap_seconds is None:
         return None
     if not (math.isfinite(overlap_seconds) and 0 < overlap_seconds < chunk_seconds):
@@ -157,7 +158,8 @@ def build_parser():
     parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     parser.add_argument("--downmix", action="store_true", help="average the channels (mono output)")
     parser.add_argument("--chunk-seconds", type=float,
-                        help="model input length (default: the model's training crop, 2 s for the recipes' small models)")
+                        help="model input length (default: the model's training crop, 2 s for the recipes' small "
+                             "models)")
     parser.add_argument("--overlap-seconds", type=float,
                         help="cross-faded overlap (default: half the chunk; needs --chunk-seconds)")
     parser.add_argument("--device", default="cpu", help="torch device (default: cpu)")

@@ -218,7 +218,8 @@ def test_each_input_is_opened_once_for_its_header_and_once_to_stream_it(model, t
 
 
 @pytest.mark.parametrize("options, message", [
-    (["--chunk-seconds", "0"], "--chunk-seconds 0: give a positive number of seconds (default: the model's training crop)"),
+    (["--chunk-seconds", "0"],
+     "--chunk-seconds 0: give a positive number of seconds (default: the model's training crop)"),
     (["--chunk-seconds", "-2"], "--chunk-seconds -2: give a positive number of seconds"),
     (["--chunk-seconds", "nan"], "--chunk-seconds nan: give a positive number of seconds"),
     (["--chunk-seconds", "2", "--overlap-seconds", "2"],
