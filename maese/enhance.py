@@ -32,7 +32,7 @@ def enhance_folder(model, in_folder, out_folder, model_id, sample_rate=16000, ch
     sample_rate : int
         The model's rate.
     chunk_seconds : float
-        Longest stretch the model sees at once (its training crop), overlapping by half of it.
+        Longest stretch the model sees at once (its training crop); consecutive chunks overlap by half of it.
 
     Returns
     -------
@@ -50,7 +50,7 @@ def enhance_folder(model, in_folder, out_folder, model_id, sample_rate=16000, ch
         )
     out_folder.mkdir(parents=True, exist_ok=True)
     marker.write_text(model_id)
-    enhancer = Enhancer(model, sample_rate, chunk_seconds, chunk_seconds / 2, downmix=True)
+    enhancer = Enhancer(model, sample_rate, chunk_seconds, downmix=True)
     written = skipped = 0
     for path in list_audio_files(in_folder):
         out = (out_folder / path.relative_to(in_folder)).with_suffix(".wav")

@@ -12,8 +12,7 @@ Conventions
 - **Channels.** Each channel is enhanced on its own (the channels form the model's batch), or the
   channels are averaged first (``downmix=True``: a mono output).
 - **Length.** Audio is enhanced in chunks of ``chunk_seconds`` that overlap by ``overlap_seconds``
-  (a fine-tuned model's defaults: its training crop, ``segment_seconds``, overlapping by half of it),
-  cross-faded with complementary sin^2 / cos^2 ramps that sum to one; memory stays flat whatever the
+  (by default half a chunk; a fine-tuned model's chunk is its training crop, ``segment_seconds``), cross-faded with complementary sin^2 / cos^2 ramps that sum to one; memory stays flat whatever the
   length. Chunk starts are multiples of the model's patch column (``hop_length * patch_time`` samples)
   where the rates allow it, so chunks see the STFT frames and patch grid of the whole clip: a model
   that ignores its context gives its whole-clip output (SI-SDR > 60 dB, tests/unit/test_inference.py).
@@ -195,15 +194,18 @@ class Enhancer:
         The model's rate.
     chunk_seconds : float or None
         Longest stretch the model sees at once (overlap included); None: whole clips.
-    overlap_seconds : float
-        Cross-faded overlap of consecutive chunks.
+    overlap_seconds : float or None
+        Cross-faded overlap of consecutive chunks; None: half a chunk (each sample the mean of two chunks' estimates,
+        DNS RESULTS.md, "The input length at inference").
     downmix : bool
         Average the channels first (mono output) instead of enhancing each.
     device : str or torch.device or None
         Where the model runs; None: where its parameters are.
     """
 
-    def __init__(self, model, sample_rate=16000, chunk_seconds=4.0, overlap_seconds=0.5, downmix=False, device=None):
+    def __init__(self, model, sample_rate=16000, chunk_seconds=4.0, overlap_seconds=None, downmix=False, device=None):
+        if chunk_seconds is not None and overlap_seconds is None:
+            overlap_seconds = chunk_seconds / 2
         if chunk_seconds is not None and not 0 < overlap_seconds < chunk_seconds:
             raise ValueError(f"Need 0 < overlap_seconds ({overlap_seconds}) < chunk_seconds ({chunk_seconds}).")
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
@@ -221,9 +223,9 @@ class Enhancer:
 
         The folder may have been moved: only ``inference.json`` (or ``hyperparams.yaml``) and
         ``save/CKPT*/model.ckpt`` (or ``model.ckpt``) are read. ``kwargs`` go to the constructor; without
-        ``chunk_seconds`` the model sees chunks of its training crop (``segment_seconds``) that overlap by half of
-        it (on the real-speech valid split: +0.004 ESTOI and +0.01 PESQ against 4-s chunks, DNS RESULTS.md), or the
-        constructor's defaults for an experiment that did not record its crop.
+        ``chunk_seconds`` the model sees chunks of its training crop (``segment_seconds``; on the real-speech valid
+        split +0.004 ESTOI and +0.01 PESQ against 4-s chunks overlapping by 0.5 s, DNS RESULTS.md), or the
+        constructor's default for an experiment that did not record its crop.
         """
         path = find_best_checkpoint(experiment)
         state = torch.load(path, map_location="cpu")
@@ -234,9 +236,8 @@ class Enhancer:
         except RuntimeError as err:
             raise ValueError(f"{path} does not fit the model config of {experiment} ({err}).") from err
         logger.info("Enhancer: %s (%s, %s head)", path, config["model_size"], config["head_target"])
-        if "chunk_seconds" not in kwargs and config["segment_seconds"]:
-            kwargs = {"chunk_seconds": config["segment_seconds"], "overlap_seconds": config["segment_seconds"] / 2,
-                      **kwargs}
+        if config["segment_seconds"]:
+            kwargs.setdefault("chunk_seconds", config["segment_seconds"])
         return cls(model, config["sample_rate"], **kwargs)
 
     @classmethod

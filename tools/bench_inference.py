@@ -34,9 +34,12 @@ BASELINES = {"spectral gating": spectral_gating, "wiener": wiener_filter}  # the
 PEERS = {"rnnoise": rnnoise, "deepfilternet3": deepfilternet3}
 
 
-def random_model(size, folder):
-    """A randomly initialised EnhancementModel with the fine-tuning settings of ``size``."""
-    return load_recipe_hparams(FINETUNE, {"size": size, "output_folder": str(folder)})["model"]
+def random_enhancer(size, folder, chunk=None, overlap=None):
+    """An Enhancer of a randomly initialised EnhancementModel with the fine-tuning settings of ``size``, in chunks of
+    ``chunk`` seconds (None: the size's training crop, as maese-enhance uses a fine-tuned model) overlapping by
+    ``overlap`` (None: half a chunk)."""
+    hparams = load_recipe_hparams(FINETUNE, {"size": size, "output_folder": str(folder)})
+    return Enhancer(hparams["model"], RATE, hparams["segment_seconds"] if chunk is None else chunk, overlap)
 
 
 def noisy(seconds, seed=0):
@@ -60,16 +63,16 @@ def speed_table(sizes, threads, seconds, chunk, overlap):
     wav = noisy(seconds)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        models = {size: random_model(size, Path(tmp) / size) for size in sizes}
+        enhancers = {size: random_enhancer(size, Path(tmp) / size, chunk, overlap) for size in sizes}
         for n in threads:
             torch.set_num_threads(n)
             for name, method in {**BASELINES, **PEERS}.items():
                 results[name, n] = rtf(lambda x, m=method: m(x, RATE), wav)
-            for size, model in models.items():
-                enhancer = Enhancer(model, RATE, chunk, overlap)
+            for size, enhancer in enhancers.items():
                 results[size, n] = rtf(lambda x, e=enhancer: e.enhance(torch.from_numpy(x), RATE), wav)
     head = " | ".join(f"RTF {n} thr | x gating | x wiener" for n in threads)
-    lines = [f"Speed on a {seconds:g}-s clip (chunks {chunk:g} s, overlap {overlap:g} s):", "",
+    chunking = ", ".join(f"{size} {e.chunk_seconds:g} s / {e.overlap_seconds:g} s" for size, e in enhancers.items())
+    lines = [f"Speed on a {seconds:g}-s clip (chunks / overlap: {chunking}):", "",
              f"| method | {head} |", "|---|" + "---|---|---|" * len(threads)]
     for name in [*BASELINES, *PEERS, *sizes]:
         cells = []
@@ -105,8 +108,7 @@ def child(args):
     """Subprocess: enhance one file with 1 thread; print peak resident memory (MiB) before/after and the RTF."""
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
-        enhancer = Enhancer(random_model(args.size, Path(tmp) / "model"), RATE, args.chunk_seconds,
-                            args.overlap_seconds)
+        enhancer = random_enhancer(args.size, Path(tmp) / "model", args.chunk_seconds, args.overlap_seconds)
         loaded = peak_rss_mib()
         start = time.perf_counter()
         enhancer.enhance_file(args.child, Path(tmp) / "out.wav")
@@ -123,8 +125,9 @@ def memory_table(size, minutes, chunk, overlap):
         for m in minutes:
             path = Path(tmp) / f"{m}min.wav"
             write_long_file(path, m)
-            cmd = [sys.executable, __file__, "--child", str(path), "--sizes", size, "--chunk-seconds", str(chunk),
-                   "--overlap-seconds", str(overlap)]
+            cmd = [sys.executable, __file__, "--child", str(path), "--sizes", size]
+            cmd += [] if chunk is None else ["--chunk-seconds", str(chunk)]
+            cmd += [] if overlap is None else ["--overlap-seconds", str(overlap)]
             proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             lines.append(f"| {m:g} min | {path.stat().st_size / 2**20:.0f} MiB | {r['loaded']:.0f} MiB | "
@@ -141,9 +144,9 @@ def main():
     parser.add_argument("--memory-minutes", nargs="*", type=float, default=[1, 10, 60],
                         help="input lengths of the memory table (none: skip it)")
     parser.add_argument("--memory-size", default="small", choices=["tiny", "small", "paper"])
-    parser.add_argument("--chunk-seconds", type=float, default=2.0,
-                        help="default: maese-enhance's for the small models (their 2-s training crop)")
-    parser.add_argument("--overlap-seconds", type=float, default=1.0, help="default: half the chunk, as maese-enhance's")
+    parser.add_argument("--chunk-seconds", type=float,
+                        help="default: each size's training crop, as maese-enhance uses a fine-tuned model")
+    parser.add_argument("--overlap-seconds", type=float, help="default: half the chunk, as maese-enhance's")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -178,9 +178,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     try:
         load = Enhancer.default if args.model == DEFAULT_MODEL else partial(Enhancer.from_experiment, args.model)
-        chunking = {} if args.chunk_seconds is None else {
-            "chunk_seconds": args.chunk_seconds,
-            "overlap_seconds": args.chunk_seconds / 2 if args.overlap_seconds is None else args.overlap_seconds}
+        chunking = {} if args.chunk_seconds is None else {"chunk_seconds": args.chunk_seconds,
+                                                          "overlap_seconds": args.overlap_seconds}
         enhancer = load(**chunking, downmix=args.downmix, device=args.device)
     except (OSError, ValueError, RuntimeError) as err:
         print(f"maese-enhance: cannot load the model from {args.model}: {err}", file=sys.stderr)

@@ -83,7 +83,8 @@ def test_a_fine_tuned_model_sees_chunks_of_its_training_crop_unless_told_otherwi
     del config["segment_seconds"]
     (unrecorded / INFERENCE_CONFIG).write_text(json.dumps(config))
     legacy = Enhancer.from_experiment(unrecorded)
-    assert (legacy.chunk_seconds, legacy.overlap_seconds) == (4.0, 0.5)
+    assert (legacy.chunk_seconds, legacy.overlap_seconds) == (4.0, 2.0)  # the constructor's: 4 s, half overlapping
+    assert Enhancer.from_experiment(experiment[0], chunk_seconds=3.0).overlap_seconds == 1.5
 
 
 def test_older_experiments_load_from_hyperparams_yaml_and_the_checkpoint(experiment, tmp_path):
