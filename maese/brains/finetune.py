@@ -11,7 +11,8 @@ Training pairs are made on the fly from clean utterances, as the DNS Challenge s
   With ``preserve_level=True`` the input would be rescaled but not the target, so it is refused.
 
 The whole utterance is distorted (a reverberant tail starts before the crop), then one random window
-of ``segment_seconds`` is cut from input and target alike. An epoch draws ``examples_per_epoch``
+of ``segment_seconds`` is cut from input and target alike; with ``gain_range_db`` both are then scaled by one gain
+per example drawn from that range (dB), so that the model meets recordings at other levels. An epoch draws ``examples_per_epoch``
 utterances with replacement, so runs with any ``paired_fraction`` take the same number of steps.
 Validation uses the corpus' fixed pairs of the task, whole utterances.
 
@@ -35,7 +36,7 @@ from torch_pesq import PesqLoss
 
 from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
-from maese.augment.base import check_prob
+from maese.augment.base import check_prob, check_range, uniform
 from maese.augment.tilt import Tilt
 from maese.brains.common import LoggedBrain, random_crops
 from maese.dataio import audio_dataset
@@ -77,6 +78,11 @@ def check_finetune_hparams(hparams):
         require(hparams, "background_noise_range",
                 lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and v[0] <= v[1],
                 "[low, high] in dB relative to the recorded noise, e.g. [-10.0, 5.0]")
+    if hparams.get("gain_range_db") is not None:
+        try:
+            check_range("gain_range_db", hparams["gain_range_db"], -60.0, 40.0)
+        except ValueError as err:
+            raise HparamError(f"hparam {err} Example: [-20.0, 10.0] (dB), or null for the recorded levels.") from None
     if hparams.get("clean_input_prob", 0) > 0 and hparams["si_sdr_weight"] > 0:
         require(hparams, "si_sdr_max_db", lambda v: v is not None,
                 "a level in dB such as 30 when clean_input_prob > 0: the clean inputs' own SI-SDR is unbounded and "
@@ -162,6 +168,14 @@ def paired_crops(noisy, target, lengths, num_samples, generator):
     # Packed as real and imaginary parts, the two signals share one crop.
     both = random_crops(torch.complex(noisy, target), lengths, num_samples, generator)
     return both.real.contiguous(), both.imag.contiguous()
+
+
+def random_gain(noisy, target, gain_range_db, generator):
+    """Both ``[B, time]`` signals scaled by one gain per example, drawn uniformly in dB from ``gain_range_db``
+    (a pair alike, so the target keeps the input's level) -> ``(noisy, target)``, ``[B, time]`` each."""
+    gain = 10 ** (uniform(generator, gain_range_db, noisy.shape[0]) / 20)
+    gain = gain.to(noisy).unsqueeze(1)
+    return noisy * gain, target * gain
 
 
 def si_sdr(estimate, target, lengths):
@@ -338,6 +352,8 @@ class EnhanceFinetuneBrain(LoggedBrain):
                     noisy, target = make_pairs(self.hparams.distortion, clean, lengths, generator)
                 segment = int(self.hparams.segment_seconds * self.hparams.sample_rate)
                 noisy, target = paired_crops(noisy, target, lengths, segment, generator)
+                if getattr(self.hparams, "gain_range_db", None) is not None:  # drawn last: the rest as without it
+                    noisy, target = random_gain(noisy, target, self.hparams.gain_range_db, generator)
             lengths = torch.ones(noisy.shape[0], device=self.device)
         else:
             (noisy, lengths), (target, _) = batch.noisy, batch.clean

@@ -470,3 +470,44 @@ def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
     assert load_recipe_hparams(finetune, overrides)["speech_tilt"] is None
     tilt = load_recipe_hparams(finetune, {**overrides, "speech_tilt_range": [-3.0, 3.0], "speech_tilt_prob": 0.25})
     assert tilt["speech_tilt"].tilt_range == (-3.0, 3.0) and tilt["speech_tilt"].prob == 0.25
+
+
+def _train_forward(tmp_path, **extra):
+    """compute_forward on a training batch of two noisy utterances (seed 0), with ``extra`` hparams."""
+    from speechbrain.dataio.batch import PaddedBatch
+
+    from maese.models.heads import EnhancementModel
+    from maese.models.mae import SpectrogramMAE
+
+    torch.manual_seed(0)
+    model = EnhancementModel(SpectrogramMAE.from_preset("tiny"), STFT(), get_compression("log1p"), proj_dim=16,
+                             hidden=16)
+    noise_file = tmp_path / "noise.wav"
+    if not noise_file.exists():
+        save_audio(noise_file, torch.randn(16000, generator=torch.Generator().manual_seed(2)) * 0.05, 16000)
+    noise = AddNoise([str(noise_file)], snr_range=(0.0, 10.0), seed=0)
+    hparams = {**GOOD, "seed": 0, "model": model, "distortion": noise, "sample_rate": 16000, "segment_seconds": 0.5,
+               **extra}
+    brain = EnhanceFinetuneBrain(modules={"model": model}, hparams=hparams, run_opts={"device": "cpu"})
+    clean = torch.randn(2, 12000, generator=torch.Generator().manual_seed(1)) * 0.1
+    batch = PaddedBatch([{"id": str(i), "clean": clean[i]} for i in range(2)])
+    with torch.no_grad():
+        return brain.compute_forward(batch, sb.Stage.TRAIN)
+
+
+def test_gain_range_scales_input_and_target_alike_after_every_other_draw(tmp_path):
+    plain = _train_forward(tmp_path)
+    assert torch.equal(_train_forward(tmp_path, gain_range_db=None)["noisy"], plain["noisy"])
+    fixed = _train_forward(tmp_path, gain_range_db=[-20.0, -20.0])  # the same crops and noise, 20 dB lower
+    assert torch.allclose(fixed["noisy"], plain["noisy"] * 0.1, atol=1e-7)
+    assert torch.allclose(fixed["target"], plain["target"] * 0.1, atol=1e-7)
+    drawn = _train_forward(tmp_path, gain_range_db=[-30.0, 10.0])
+    gain_db = 20 * torch.log10(drawn["noisy"].norm(dim=1) / plain["noisy"].norm(dim=1))
+    assert ((gain_db > -30.0) & (gain_db < 10.0)).all() and (gain_db[0] - gain_db[1]).abs() > 0.01
+    assert torch.allclose(drawn["target"] / plain["target"], drawn["noisy"] / plain["noisy"], atol=1e-4)
+
+
+@pytest.mark.parametrize("value", [[10.0, -10.0], [-80.0, 0.0], "loud", [0.0, float("nan")]])
+def test_a_bad_gain_range_is_named_with_an_example(value):
+    with pytest.raises(HparamError, match="gain_range_db.*Example"):
+        check_finetune_hparams({**GOOD, "gain_range_db": value})
