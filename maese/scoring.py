@@ -157,6 +157,39 @@ def scored_rows(csv_path, ref_dir, metrics=METRICS):
             for name in sorted(refs)]
 
 
+def spread(items, most):
+    """Every k-th of ``items`` so that ``most`` of them span the list (all of them for None)."""
+    if most is None:
+        return items
+    return items[:: max(1, len(items) // most)][:most]
+
+
+def reference_names(ref, folders, max_files=None):
+    """Relative paths of the wav files under ``ref`` (sorted, spread by :func:`spread`), after checking that each
+    folder of ``folders`` (label -> folder) has all of them; ValueError / FileNotFoundError naming the folder."""
+    names = spread(sorted(p.relative_to(ref) for p in Path(ref).rglob("*.wav")), max_files)
+    if not names:
+        raise ValueError(f"{ref}: no .wav files; give the folder of clean reference speech.")
+    for label, folder in folders.items():
+        for name in names:
+            if not (Path(folder) / name).is_file():
+                raise FileNotFoundError(f"{name} is missing from {folder} ({label}), which needs every reference file.")
+    return names
+
+
+def parse_named_folders(items, taken, option):
+    """``NAME=DIR`` strings (of the command-line ``option``) -> dict name -> folder; ValueError for an item without a
+    name or folder, a NAME given twice, or one in ``taken`` (names already used, e.g. the peers')."""
+    folders = {}
+    for item in items:
+        name, sep, folder = item.partition("=")
+        if not sep or not name or not folder or name in folders or name in taken:
+            raise ValueError(f"{option} {item!r}: give NAME=DIR, a NAME of its own (not {', '.join(sorted(taken))}, "
+                             "nor another one's).")
+        folders[name] = folder
+    return folders
+
+
 def mean_ci(values, confidence=0.95):
     """Mean and half-width of the ``confidence`` interval (Student's t) of the finite ``values``.
 

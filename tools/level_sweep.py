@@ -26,42 +26,12 @@ from maese.audio import load_audio
 from maese.inference import Enhancer
 from maese.metrics import compute_metrics
 from maese.peers import deepfilternet3, rnnoise
-from maese.scoring import mean_ci
+from maese.scoring import mean_ci, parse_named_folders, reference_names
 
 RATE = 16000
 METRICS = ("pesq", "estoi", "si_sdr")
 HEADERS = {"pesq": "PESQ", "estoi": "ESTOI", "si_sdr": "SI-SDR (dB)"}
 PEERS = {"rnnoise": rnnoise, "deepfilternet3": deepfilternet3}
-
-
-def spread(files, max_files):
-    """Every k-th of ``files`` so that ``max_files`` of them span the list (all of them for None)."""
-    if max_files is None:
-        return files
-    return files[:: max(1, len(files) // max_files)][:max_files]
-
-
-def reference_names(ref, noisy, max_files=None):
-    """Relative paths of the wav files under ``ref`` (sorted, spread), after checking ``noisy`` has each."""
-    names = spread(sorted(p.relative_to(ref) for p in Path(ref).rglob("*.wav")), max_files)
-    if not names:
-        raise ValueError(f"{ref}: no .wav files; give the folder of clean reference speech.")
-    missing = [str(n) for n in names if not (Path(noisy) / n).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{noisy} lacks {len(missing)} of the reference files (first: {missing[0]}); "
-                                "give the noisy folder of these references.")
-    return names
-
-
-def parse_models(items, taken):
-    """``NAME=DIR`` strings -> dict name -> folder; a NAME in ``taken`` (the peers') or given twice is refused."""
-    models = {}
-    for item in items:
-        name, sep, folder = item.partition("=")
-        if not sep or not name or not folder or name in models or name in taken:
-            raise ValueError(f"--model {item!r}: give NAME=DIR, a NAME of its own (not a peer's, nor another model's).")
-        models[name] = folder
-    return models
 
 
 def sweep(ref, noisy, names, enhancers, gains):
@@ -120,10 +90,10 @@ def main(argv=None):
     try:
         if args.out is not None and args.out.exists() and not args.overwrite:
             raise FileExistsError(f"{args.out} exists; refusing to overwrite it (pass --overwrite).")
-        models = parse_models(args.model, set(PEERS))
+        models = parse_named_folders(args.model, set(PEERS), "--model")
         if not models and not args.peers:
             raise ValueError("nothing to measure: give --model NAME=EXP and/or --peers.")
-        names = reference_names(args.ref, args.noisy, args.max_files)
+        names = reference_names(args.ref, {"noisy": args.noisy}, args.max_files)
         enhancers = {name: (lambda w, e=Enhancer.from_experiment(folder): e.enhance(w, RATE))
                      for name, folder in models.items()}
         enhancers.update({peer: (lambda w, f=PEERS[peer]: f(w.numpy(), RATE)) for peer in args.peers})

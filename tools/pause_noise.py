@@ -25,6 +25,7 @@ import torch
 from tqdm import tqdm
 
 from maese.peers import deepfilternet3, rnnoise
+from maese.scoring import parse_named_folders, reference_names
 
 RATE = 16000
 N_FFT, HOP = 512, 128
@@ -65,26 +66,6 @@ def pause_stats(clean, noisy, out):
     out, noisy = out[:, :frames], noisy[:, :frames]
     level = 10 * torch.log10(out.sum(0)[pause].mean() / clean_frame[~pause].mean())
     return band_sums(out[:, pause]), band_sums(noisy[:, pause]), float(level)
-
-
-def spread(files, max_files):
-    """Every k-th of ``files`` so that ``max_files`` of them span the list (all of them for None)."""
-    if max_files is None:
-        return files
-    return files[:: max(1, len(files) // max_files)][:max_files]
-
-
-def reference_names(ref, folders, max_files=None):
-    """Relative paths of the wav files under ``ref`` (sorted, spread by :func:`spread`), after checking that each
-    folder of ``folders`` (label -> folder) has all of them."""
-    names = spread(sorted(p.relative_to(ref) for p in Path(ref).rglob("*.wav")), max_files)
-    if not names:
-        raise ValueError(f"{ref}: no .wav files; give the folder of clean reference speech.")
-    for label, folder in folders.items():
-        for name in names:
-            if not (Path(folder) / name).is_file():
-                raise FileNotFoundError(f"{name} is missing from {folder} ({label}), which needs every reference file.")
-    return names
 
 
 def measure(ref, noisy, systems, peers, names):
@@ -134,18 +115,6 @@ def table(ref, n_files, suppression, level, share, noisy_level):
     return lines
 
 
-def parse_systems(items, taken):
-    """``NAME=DIR`` strings -> dict name -> folder; a NAME in ``taken`` (the peers', the noisy input's) is refused."""
-    systems = {}
-    for item in items:
-        name, sep, folder = item.partition("=")
-        if not sep or not name or not folder or name in systems or name in taken:
-            raise ValueError(f"--est {item!r}: give NAME=DIR, a NAME of its own (not {', '.join(sorted(taken))}, "
-                             "nor another system's).")
-        systems[name] = folder
-    return systems
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ref", required=True, help="folder of clean reference speech (16-kHz mono wav)")
@@ -162,7 +131,7 @@ def main(argv=None):
     try:
         if args.out is not None and args.out.exists() and not args.overwrite:
             raise FileExistsError(f"{args.out} exists; refusing to overwrite it (pass --overwrite).")
-        systems = parse_systems(args.est, {NOISY, *args.peers})
+        systems = parse_named_folders(args.est, {NOISY, *args.peers}, "--est")
         if not systems and not args.peers:
             raise ValueError("nothing to measure: give --est NAME=DIR and/or --peers.")
         names = reference_names(args.ref, {NOISY: args.noisy, **systems}, args.max_files)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from maese.scoring import spread
 from scoring_fixtures import load_tool
 
 RATE = 16000
@@ -98,8 +99,8 @@ def test_out_is_written_and_an_existing_one_is_refused_without_overwrite(sets, c
 
 def test_max_files_spreads_over_the_sorted_list_and_peers_are_checked(sets, capsys):
     tool = load_tool("pause_noise")
-    assert tool.spread(list(range(44)), 20) == list(range(0, 40, 2))
-    assert tool.spread(list(range(5)), None) == list(range(5))
+    assert spread(list(range(44)), 20) == list(range(0, 40, 2))
+    assert spread(list(range(5)), None) == list(range(5))
     root, _ = sets
     with pytest.raises(SystemExit):
         run(tool, root, "--peers", "nonsense")
