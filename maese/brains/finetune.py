@@ -12,8 +12,9 @@ Training pairs are made on the fly from clean utterances, as the DNS Challenge s
 
 The whole utterance is distorted (a reverberant tail starts before the crop), then one random window
 of ``segment_seconds`` is cut from input and target alike; with ``gain_range_db`` both are then scaled by one gain
-per example drawn from that range (dB), so that the model meets recordings at other levels. An epoch draws ``examples_per_epoch``
-utterances with replacement, so runs with any ``paired_fraction`` take the same number of steps.
+per example drawn from that range (dB), so that the model meets recordings at other levels. An epoch draws
+``examples_per_epoch`` utterances with replacement, so runs with any ``paired_fraction`` take the same number of
+steps.
 Validation uses the corpus' fixed pairs of the task, whole utterances.
 
 With ``train_pairs: fixed`` (a corpus distributed as noisy/clean pairs, e.g. VoiceBank-DEMAND) the
