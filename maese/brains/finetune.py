@@ -55,6 +55,15 @@ VALID_METRICS = ("pesq", "stoi", "estoi")  # of the best checkpoint on the valid
 LOSS_EPS = 1e-4  # added to magnitudes before a loss compression other than the model's
 
 
+def require_range(hparams, key, example, low=-math.inf, high=math.inf):
+    """:class:`HparamError` naming ``key`` unless ``hparams[key]`` is a ``[lo, hi]`` pair within ``[low, high]``
+    (:func:`maese.augment.base.check_range`, which the distortions check their ranges with)."""
+    try:
+        check_range(key, hparams[key], low, high)
+    except ValueError as err:
+        raise HparamError(f"hparam {err} Example: {example}.") from None
+
+
 def check_finetune_hparams(hparams):
     """Fail early, naming the key, on a fine-tuning hparam value that cannot work."""
     require(hparams, "enhance_task", lambda v: v in TASK_INPUT, f"one of {sorted(TASK_INPUT)}")
@@ -76,14 +85,9 @@ def check_finetune_hparams(hparams):
     if "background_noise_prob" in hparams:
         require(hparams, "background_noise_prob", lambda v: isinstance(v, (int, float)) and 0 <= v <= 1,
                 "a share in [0, 1] of the recorded training noises that get a procedural one under them")
-        require(hparams, "background_noise_range",
-                lambda v: isinstance(v, (list, tuple)) and len(v) == 2 and v[0] <= v[1],
-                "[low, high] in dB relative to the recorded noise, e.g. [-10.0, 5.0]")
+        require_range(hparams, "background_noise_range", "[-10.0, 5.0] (dB relative to the recorded noise)")
     if hparams.get("gain_range_db") is not None:
-        try:
-            check_range("gain_range_db", hparams["gain_range_db"], -60.0, 40.0)
-        except ValueError as err:
-            raise HparamError(f"hparam {err} Example: [-20.0, 10.0] (dB), or null for the recorded levels.") from None
+        require_range(hparams, "gain_range_db", "[-20.0, 10.0] (dB), or null for the recorded levels", -60.0, 40.0)
     if hparams.get("clean_input_prob", 0) > 0 and hparams["si_sdr_weight"] > 0:
         require(hparams, "si_sdr_max_db", lambda v: v is not None,
                 "a level in dB such as 30 when clean_input_prob > 0: the clean inputs' own SI-SDR is unbounded and "
