@@ -13,7 +13,8 @@ Conventions
   channels are averaged first (``downmix=True``: a mono output).
 - **Length.** Audio is enhanced in chunks of ``chunk_seconds`` that overlap by ``overlap_seconds``
   (by default half a chunk; a fine-tuned model's chunk is its training crop, ``segment_seconds``), cross-faded
-  with complementary sin^2 / cos^2 ramps that sum to one; memory stays flat whatever the length. Chunk starts are multiples of the model's patch column (``hop_length * patch_time`` samples)
+  with complementary sin^2 / cos^2 ramps that sum to one; memory stays flat whatever the length. Chunk starts
+  are multiples of the model's patch column (``hop_length * patch_time`` samples)
   where the rates allow it, so chunks see the STFT frames and patch grid of the whole clip: a model
   that ignores its context gives its whole-clip output (SI-SDR > 60 dB, tests/unit/test_inference.py).
   The encoder attends over its whole input, so a chunk's output still depends on the context it sees
