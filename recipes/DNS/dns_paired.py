@@ -1,6 +1,8 @@
 """The DNS recipe's fine-tuning manifests (:func:`prepare_paired`), from a DNS layout plus ``valid_set/<task>/``:
 
   paired_clean_<fraction>.json               the clean utterances of the paired share
+  paired_clean_<fraction>_<filter>.json      the same, each filtered once by ``target_filter`` (a method of
+                                             maese.baselines: wiener, ...) into targets_<filter>/<id>.wav
   finetune_noise.json, finetune_rirs.json    all of noise/ and impulse_responses/ (pairs are made on the fly)
   valid_<task>.json                          the fixed validation pairs {"wav": input, "clean_wav": target}
 
@@ -19,7 +21,10 @@ import numpy as np
 import torch
 from dns_layout import dns_folder, dns_part
 
+from tqdm import tqdm
+
 from maese.audio import load_audio, read_info, save_audio
+from maese.baselines import BASELINES
 from maese.brains.finetune import TASK_INPUT, make_distortion, make_pairs
 from maese.dataio import check_audio_entries
 from maese.dataprep import (
@@ -63,9 +68,26 @@ def pair_entries(pair_folder, input_name):
     return entries
 
 
-def paired_manifest(save_folder, paired_fraction):
-    """Path of the manifest of the clean training utterances of ``paired_fraction``."""
-    return Path(save_folder) / f"paired_clean_{paired_fraction:g}.json"
+def paired_manifest(save_folder, paired_fraction, target_filter=None):
+    """Path of the manifest of the clean training utterances of ``paired_fraction`` (filtered by ``target_filter``)."""
+    suffix = f"_{target_filter}" if target_filter else ""
+    return Path(save_folder) / f"paired_clean_{paired_fraction:g}{suffix}.json"
+
+
+def filter_targets(entries, folder, method, sample_rate):
+    """``entries`` with each ``wav`` replaced by ``folder/<id>.wav``: the file through ``method`` (a key of
+    :data:`maese.baselines.BASELINES`), written once (files already there are kept, so a killed run resumes).
+
+    Clean recordings hold their room's noise floor, which a model trained on them learns to keep; filtered
+    targets (a Wiener filter leaves loud speech within 0.1 dB) teach it to remove it (RESULTS.md).
+    """
+    enhance, folder, filtered = BASELINES[method], Path(folder), {}
+    for uid, entry in tqdm(sorted(entries.items()), desc=f"{method} targets"):
+        path = folder / f"{uid}.wav"
+        if not path.is_file():
+            save_audio(path, enhance(load_audio(entry["wav"], sample_rate), sample_rate), sample_rate)
+        filtered[uid] = {**entry, "wav": str(path.resolve())}
+    return filtered
 
 
 def hold_out(items, seed, at_most=None):
@@ -111,6 +133,7 @@ def prepare_paired(
     sample_rate=16000,
     valid_pairs=200,
     snr_range=(-5.0, 20.0),
+    target_filter=None,
 ):
     """Write the fine-tuning manifests (see the module docstring); idempotent.
 
@@ -135,15 +158,24 @@ def prepare_paired(
     valid_pairs, snr_range
         Without ``valid_set/<task>/`` (the DNS release): at most this many validation pairs, denoising
         ones mixed at an SNR (dB) drawn from ``snr_range`` (the module docstring says how they are made).
+    target_filter : str or None
+        A key of :data:`maese.baselines.BASELINES`: the paired clean utterances (the training targets, and the
+        speech of the training inputs) are that method's output, see :func:`filter_targets`; the validation
+        pairs are left as they are.
     """
+    if target_filter is not None and target_filter not in BASELINES:
+        raise PreparationError(f"target_filter {target_filter!r} is not a method of maese.baselines; choose from "
+                               f"{sorted(BASELINES)} (e.g. wiener), or null for the recordings as they are.")
     options = {k: v for k, v in locals().items() if k != "save_folder"}
+    if target_filter is None:  # preparations from before this option stay valid
+        del options["target_filter"]
     if sample_rate == 16000:  # preparations from before this option stay valid
         del options["sample_rate"]
     held_out = data_folder is not None and not (Path(data_folder) / "valid_set" / enhance_task).is_dir()
     if not held_out:  # the layout's own validation pairs
         del options["valid_pairs"], options["snr_range"]
     save_folder = Path(save_folder)
-    name = f"paired_{enhance_task}_{paired_fraction:g}"
+    name = f"paired_{enhance_task}_{paired_fraction:g}" + (f"_{target_filter}" if target_filter else "")
     if is_prepared(save_folder, options, name):
         logger.info("%s already prepared for %s; skipping.", save_folder, name)
         return
@@ -175,6 +207,8 @@ def prepare_paired(
         )
     paired = {uid: clean[uid] for uid in chosen}
     check_audio_entries(paired, manifest_name=str(clean_folder))
+    if target_filter:
+        paired = filter_targets(paired, save_folder / f"targets_{target_filter}", target_filter, sample_rate)
     if held_out:
         valid = make_valid_pairs(save_folder / "valid_pairs" / enhance_task, enhance_task,
                                  {uid: clean[uid] for uid in valid_clean}, valid_noise, valid_rirs, snr_range, seed,
@@ -185,7 +219,7 @@ def prepare_paired(
     noise, _ = audio_manifest(noise_files, root=noise_roots)
     rirs, _ = audio_manifest(rir_files, root=rir_roots)
 
-    write_audio_manifest(paired_manifest(save_folder, paired_fraction), paired)
+    write_audio_manifest(paired_manifest(save_folder, paired_fraction, target_filter), paired)
     write_audio_manifest(save_folder / f"valid_{enhance_task}.json", valid)
     write_audio_manifest(save_folder / "finetune_noise.json", noise)
     write_audio_manifest(save_folder / "finetune_rirs.json", rirs)

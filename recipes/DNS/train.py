@@ -61,6 +61,7 @@ def prepare_finetune(hparams):
             "seed": hparams["data_seed"],
             "sample_rate": hparams["sample_rate"],
             "snr_range": hparams["snr_range"],
+            "target_filter": hparams["target_filter"],
         },
     )
     if hparams["data_folder"]:
@@ -85,7 +86,8 @@ def finetune(hparams, run_opts):
     enhancement of the task's validation and test inputs into ``<enhanced_folder>/<split>/<task>/``
     (see ``dns_test_sets.enhancement_splits``)."""
     prep, task, sample_rate = hparams["prep_folder"], hparams["enhance_task"], hparams["sample_rate"]
-    train_data = audio_dataset(paired_manifest(prep, hparams["paired_fraction"]), sample_rate, output_key="clean")
+    paired = paired_manifest(prep, hparams["paired_fraction"], hparams["target_filter"])
+    train_data = audio_dataset(paired, sample_rate, output_key="clean")
     valid_data = paired_dataset(f"{prep}/valid_{task}.json", sample_rate)
     hparams["distortion"] = hparams["distortion"]()
     best = recipe.finetune(hparams, run_opts, train_data, valid_data)

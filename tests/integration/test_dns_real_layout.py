@@ -204,6 +204,30 @@ def test_release_without_valid_set_gets_fixed_held_out_validation_pairs(releases
         prepare_paired(tmp_path / "prep3", "denoise", 1.0, data_folder=data, min_paired_utterances=4, min_duration=1.0)
 
 
+def test_target_filter_writes_filtered_targets_beside_the_unfiltered_manifest(releases, tmp_path):
+    from maese.audio import load_audio
+    from maese.baselines import wiener_filter
+
+    data, save = releases[1], tmp_path / "prep"
+    prepare_paired(save, "denoise", 1.0, data_folder=data, min_paired_utterances=3, min_duration=1.0)
+    prepare_paired(save, "denoise", 1.0, data_folder=data, min_paired_utterances=3, min_duration=1.0,
+                   target_filter="wiener")
+    plain, filtered = manifest(save / "paired_clean_1.json"), manifest(save / "paired_clean_1_wiener.json")
+    assert filtered.keys() == plain.keys()
+    for uid, entry in filtered.items():
+        assert entry["wav"] == str(save / "targets_wiener" / f"{uid}.wav")
+        expected = wiener_filter(load_audio(plain[uid]["wav"], 16000))
+        written = sf.read(entry["wav"], dtype="float32")[0]
+        assert np.abs(written - expected).max() < 2e-4  # 16-bit copy of the filter's output
+        assert np.abs(written - load_audio(plain[uid]["wav"], 16000).numpy()).max() > 1e-3  # not the recording
+    stamps = {p: p.stat().st_mtime_ns for p in (save / "targets_wiener").glob("*.wav")}
+    prepare_paired(save, "denoise", 1.0, data_folder=data, min_paired_utterances=3, min_duration=1.0,
+                   target_filter="wiener")
+    assert {p: p.stat().st_mtime_ns for p in (save / "targets_wiener").glob("*.wav")} == stamps  # nothing redone
+    with pytest.raises(PreparationError, match="target_filter 'wiener2' is not a method of maese.baselines"):
+        prepare_paired(tmp_path / "prep2", "denoise", 1.0, data_folder=data, target_filter="wiener2")
+
+
 def read_rows(path):
     with open(path) as f:
         return list(csv.DictReader(f))
