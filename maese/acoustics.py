@@ -120,6 +120,18 @@ def mix_at_snr(signal, noise, snr):
     return signal + noise_gain_for_snr(signal, noise, snr) * noise
 
 
+def joint_peak_scale(*signals, peak=0.99):
+    """The numpy ``signals`` scaled by one gain so that none passes ``peak`` (none is scaled up).
+
+    Returns
+    -------
+    (list of np.float32 arrays, float gain)
+    """
+    largest = max(float(np.max(np.abs(s))) for s in signals)
+    gain = min(1.0, peak / largest) if largest > 0 else 1.0
+    return [(s * gain).astype(np.float32) for s in signals], gain
+
+
 def _direct_mask(rirs, sample_rate, direct_window_ms):
     """``[..., time]`` bool, True on each RIR's direct part (same split as :func:`direct_path_split`)."""
     split = rirs.abs().argmax(dim=-1, keepdim=True) + int(round(direct_window_ms * 1e-3 * sample_rate)) + 1

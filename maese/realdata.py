@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import maese
-from maese.acoustics import mix_at_snr
+from maese.acoustics import joint_peak_scale, mix_at_snr
 from maese.audio import load_audio, save_audio
 from maese.augment.reverb import convolve_aligned
 from maese.dataio import write_json
@@ -47,13 +47,6 @@ def source_files(shared_data_dir):
     return found
 
 
-def _joint_scale(*signals):
-    """Scale all signals by one gain so that none passes PEAK -> (list of float32 arrays, gain)."""
-    peak = max(float(np.abs(s).max()) for s in signals)
-    gain = min(1.0, PEAK / peak) if peak > 0 else 1.0
-    return [(s * gain).astype(np.float32) for s in signals], gain
-
-
 def noise_segment(noise, num_samples, rng):
     """A random ``num_samples`` stretch of ``noise [time]``, looped when the noise is shorter."""
     reps = -(-num_samples // noise.numel()) + 1
@@ -65,10 +58,10 @@ def make_pair(clean, noise, rir, rng, snr_range):
     """Denoise and dereverb audio for one clean clip ``[time]`` (float64 tensors) -> (audio, metadata)."""
     snr = float(rng.uniform(*snr_range))
     noisy = mix_at_snr(clean, noise_segment(noise, clean.numel(), rng), snr)
-    (noisy, dn_clean), dn_gain = _joint_scale(noisy.numpy(), clean.numpy())
+    (noisy, dn_clean), dn_gain = joint_peak_scale(noisy.numpy(), clean.numpy(), peak=PEAK)
     dry = torch.nn.functional.pad(clean, (0, int(REVERB_TAIL_S * SAMPLE_RATE)))
     wet = convolve_aligned(dry[None], (rir / rir.abs().max())[None])[0]  # direct path at unit gain
-    (wet, dry), dr_gain = _joint_scale(wet.numpy(), dry.numpy())
+    (wet, dry), dr_gain = joint_peak_scale(wet.numpy(), dry.numpy(), peak=PEAK)
     return {"noisy": noisy, "denoise_clean": dn_clean, "reverb": wet, "dereverb_clean": dry}, \
         {"snr": snr, "denoise_gain": dn_gain, "dereverb_gain": dr_gain}
 

@@ -22,7 +22,7 @@ import torch
 from tqdm import tqdm
 
 import maese
-from maese.acoustics import mix_at_snr
+from maese.acoustics import joint_peak_scale, mix_at_snr
 from maese.audio import save_audio
 from maese.augment.reverb import convolve_aligned
 from maese.simulation import layout, noise, rooms, speech
@@ -136,13 +136,6 @@ def _room(rng, domain):
     return rir, {"domain": domain, **info}
 
 
-def _joint_scale(*signals):
-    """The signals scaled by one gain so that none passes PEAK -> (list of float32 arrays, gain)."""
-    peak = max(float(np.max(np.abs(s))) for s in signals)
-    gain = min(1.0, PEAK / peak) if peak > 0 else 1.0
-    return [(s * gain).astype(np.float32) for s in signals], gain
-
-
 def make_clean(rng, index, plan, domain):
     """A training utterance."""
     audio, meta = _utterance(rng, plan, domain, plan.config.clean_sentences)
@@ -170,7 +163,7 @@ def make_denoise(rng, index, plan, domain):
     noise_audio, noise_meta = _noise(rng, plan, domain, families[index % len(families)], clean.size)
     snr = float(rng.uniform(*plan.config.snr_db))
     noisy = mix_at_snr(torch.from_numpy(clean).double(), torch.from_numpy(noise_audio).double(), snr).numpy()
-    (noisy, clean), gain = _joint_scale(noisy, clean)
+    (noisy, clean), gain = joint_peak_scale(noisy, clean, peak=PEAK)
     return {"wav": noisy, "clean_wav": clean}, {**meta, **noise_meta, "snr": snr, "gain": gain}
 
 
@@ -180,7 +173,7 @@ def make_dereverb(rng, index, plan, domain):
     dry = np.pad(dry, (0, int(plan.config.reverb_tail_s * SAMPLE_RATE)))  # room for the reverberant tail
     rir, room = _room(rng, domain)
     wet = convolve_aligned(torch.from_numpy(dry)[None].double(), torch.from_numpy(rir)[None].double())[0].numpy()
-    (wet, dry), gain = _joint_scale(wet, dry)
+    (wet, dry), gain = joint_peak_scale(wet, dry, peak=PEAK)
     return {"wav": wet, "clean_wav": dry, "rir_wav": rir}, {**meta, **room, "gain": gain}
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from dns_layout import dns_folder, dns_part
-
 from tqdm import tqdm
 
 from maese.audio import load_audio, read_info, save_audio
@@ -166,9 +165,7 @@ def prepare_paired(
     if target_filter is not None and target_filter not in BASELINES:
         raise PreparationError(f"target_filter {target_filter!r} is not a method of maese.baselines; choose from "
                                f"{sorted(BASELINES)} (e.g. wiener), or null for the recordings as they are.")
-    options = {k: v for k, v in locals().items() if k != "save_folder"}
-    if target_filter is None:  # preparations from before this option stay valid
-        del options["target_filter"]
+    options = {k: v for k, v in locals().items() if k not in ("save_folder", "target_filter")}  # in the marker's name
     if sample_rate == 16000:  # preparations from before this option stay valid
         del options["sample_rate"]
     held_out = data_folder is not None and not (Path(data_folder) / "valid_set" / enhance_task).is_dir()

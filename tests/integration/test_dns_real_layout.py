@@ -220,10 +220,15 @@ def test_target_filter_writes_filtered_targets_beside_the_unfiltered_manifest(re
         written = sf.read(entry["wav"], dtype="float32")[0]
         assert np.abs(written - expected).max() < 2e-4  # 16-bit copy of the filter's output
         assert np.abs(written - load_audio(plain[uid]["wav"], 16000).numpy()).max() > 1e-3  # not the recording
+    # a run killed while filtering: the marker never written, one target missing
+    (save / "paired_denoise_1_wiener_done.json").unlink()
+    lost = save / "targets_wiener" / f"{sorted(filtered)[0]}.wav"
+    lost.unlink()
     stamps = {p: p.stat().st_mtime_ns for p in (save / "targets_wiener").glob("*.wav")}
     prepare_paired(save, "denoise", 1.0, data_folder=data, min_paired_utterances=3, min_duration=1.0,
                    target_filter="wiener")
-    assert {p: p.stat().st_mtime_ns for p in (save / "targets_wiener").glob("*.wav")} == stamps  # nothing redone
+    assert lost.is_file() and manifest(save / "paired_clean_1_wiener.json") == filtered
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps  # the targets already written are kept
     with pytest.raises(PreparationError, match="target_filter 'wiener2' is not a method of maese.baselines"):
         prepare_paired(tmp_path / "prep2", "denoise", 1.0, data_folder=data, target_filter="wiener2")
 

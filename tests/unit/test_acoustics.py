@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from maese.acoustics import direct_path_split, direct_to_reverberant_ratio, energy_db, snr_db
+from maese.acoustics import direct_path_split, direct_to_reverberant_ratio, energy_db, joint_peak_scale, snr_db
 
 
 def test_snr_db_known_value():
@@ -52,3 +52,14 @@ def test_level_gain_brings_each_row_to_the_level_and_caps_silence():
     assert gain.shape == (3, 1)
     assert torch.allclose(energy_db(wav[:2] * gain[:2]), torch.full((2,), -20.0), atol=1e-3)
     assert float(gain[2]) == pytest.approx(10 ** (60 / 20))  # silence: at most +60 dB
+
+
+def test_joint_peak_scale_scales_every_signal_by_one_gain_and_never_up():
+    loud, quiet = np.array([0.5, -2.0, 1.0]), np.array([0.1, 0.2, -0.3])
+    (a, b), gain = joint_peak_scale(loud, quiet, peak=0.99)
+    assert gain == pytest.approx(0.495)
+    assert np.abs(a).max() == pytest.approx(0.99) and np.allclose(b, quiet * 0.495)
+    assert a.dtype == b.dtype == np.float32
+    (c,), gain = joint_peak_scale(quiet, peak=0.99)
+    assert gain == 1.0 and np.allclose(c, quiet)
+    assert joint_peak_scale(np.zeros(4), peak=0.99)[1] == 1.0

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from maese.acoustics import mix_at_snr
+from maese.acoustics import joint_peak_scale, mix_at_snr
 from maese.audio import load_audio, save_audio
 from maese.dataio import list_audio_files, write_json
-from maese.realdata import _joint_scale, noise_segment
+from maese.realdata import PEAK, noise_segment
 
 RATE = 16000
 
@@ -36,7 +36,7 @@ def build(out, cleans, sources, noise_files, snrs):
         noise_id = int(rng.integers(len(noises)))
         clean = load_audio(clean_path, RATE).double()
         noisy = mix_at_snr(clean, noise_segment(noises[noise_id], clean.numel(), rng), snr)
-        (noisy, clean), _ = _joint_scale(noisy.numpy(), clean.numpy())
+        (noisy, clean), _ = joint_peak_scale(noisy.numpy(), clean.numpy(), peak=PEAK)
         save_audio(out / "noisy" / f"fileid_{i}.wav", noisy, RATE)
         save_audio(out / "clean" / f"fileid_{i}.wav", clean, RATE)
         pairs[f"fileid_{i}"] = {"noise": Path(noise_files[noise_id]).name, "snr": snr, "source": source}
