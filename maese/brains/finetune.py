@@ -10,6 +10,8 @@ Training pairs are made on the fly from clean utterances, as the DNS Challenge s
   the input. This is the convention of the corpus' ``dereverb`` pairs (RIR peak 1: target = dry).
   With ``preserve_level=True`` the input would be rescaled but not the target, so it is refused.
 
+Before it is distorted, the clean utterance may be sped up or slowed down (``speech_speed``: other voices) and
+spectrally tilted (``speech_tilt``: other microphones), the target alike.
 The whole utterance is distorted (a reverberant tail starts before the crop), then one random window
 of ``segment_seconds`` is cut from input and target alike; with ``gain_range_db`` both are then scaled by one gain
 per example drawn from that range (dB), so that the model meets recordings at other levels. An epoch draws
@@ -38,6 +40,7 @@ from torch_pesq import PesqLoss
 from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
 from maese.augment.base import check_prob, check_range, uniform
+from maese.augment.speed import SpeedPerturb
 from maese.augment.tilt import Tilt
 from maese.brains.common import LoggedBrain, random_crops
 from maese.dataio import audio_dataset
@@ -147,6 +150,18 @@ def make_speech_tilt(speech_tilt_range, speech_tilt_prob, sample_rate):
         return Tilt(speech_tilt_range, speech_tilt_prob, sample_rate)
     except ValueError as err:
         raise HparamError(f"hparam speech_tilt_range / speech_tilt_prob: {err} Example: [-3.0, 3.0] and 0.5.") from None
+
+
+def make_speech_speed(speech_speed_factors, speech_speed_prob):
+    """The speed perturbation of the clean speech before it is distorted (:class:`maese.augment.speed.SpeedPerturb`),
+    or ``None`` when ``speech_speed_factors`` is None (nothing drawn). HparamError naming a bad value."""
+    if speech_speed_factors is None:
+        return None
+    try:
+        return SpeedPerturb(speech_speed_factors, speech_speed_prob)
+    except ValueError as err:
+        raise HparamError(f"hparam speech_speed_factors / speech_speed_prob: {err} Example: [0.9, 1.0, 1.1] and "
+                          "1.0.") from None
 
 
 def direct_path_gain(rirs):
@@ -352,6 +367,9 @@ class EnhanceFinetuneBrain(LoggedBrain):
                 if getattr(self.hparams, "train_pairs", "on_the_fly") == "fixed":
                     noisy, target = batch.noisy[0], clean
                 else:
+                    if getattr(self.hparams, "speech_speed", None) is not None:  # another voice's pitch and formants
+                        clean, draws = self.hparams.speech_speed(clean, generator=generator, lengths=lengths)
+                        lengths = draws["lengths"]
                     if getattr(self.hparams, "speech_tilt", None) is not None:  # another microphone's colouring
                         clean = self.hparams.speech_tilt(clean, generator=generator, lengths=lengths)[0]
                     noisy, target = make_pairs(self.hparams.distortion, clean, lengths, generator)

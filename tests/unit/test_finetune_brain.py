@@ -461,6 +461,39 @@ def test_speech_tilt_colours_the_clean_speech_of_input_and_target(tmp_path):
         make_speech_tilt([-3.0, 3.0], 1.5, 16000)
 
 
+def test_speech_speed_changes_the_clean_speech_of_input_and_target_and_its_lengths(tmp_path):
+    from speechbrain.dataio.batch import PaddedBatch
+
+    from maese.augment.speed import SpeedPerturb, change_speed
+    from maese.brains.finetune import make_speech_speed
+    from maese.models.heads import EnhancementModel
+    from maese.models.mae import SpectrogramMAE
+
+    torch.manual_seed(0)
+    model = EnhancementModel(SpectrogramMAE.from_preset("tiny"), STFT(), get_compression("log1p"), proj_dim=16,
+                             hidden=16)
+    save_audio(tmp_path / "noise.wav", torch.randn(16000) * 0.05, 16000)
+    untouched = AddNoise([str(tmp_path / "noise.wav")], prob=0.0, seed=0)  # input = target: what the speed made
+    hparams = {**GOOD, "seed": 0, "model": model, "distortion": untouched, "sample_rate": 16000,
+               "segment_seconds": 0.5, "speech_speed": make_speech_speed([1.25], 1.0)}
+    brain = EnhanceFinetuneBrain(modules={"model": model}, hparams=hparams, run_opts={"device": "cpu"})
+    tone = torch.sin(2 * torch.pi * 400 * torch.arange(10000) / 16000)
+    batch = PaddedBatch([{"id": "0", "clean": tone}])
+    with torch.no_grad():
+        forward = brain.compute_forward(batch, sb.Stage.TRAIN)
+    target = forward["target"][0]
+    assert target.shape[0] == 8000 and torch.equal(forward["noisy"], forward["target"])
+    # 10000 samples at 1.25: 8000 left, the whole crop (a crop past the new length would hold the padding)
+    assert torch.allclose(target, change_speed(tone.unsqueeze(0), 1.25)[0], atol=1e-6)
+    spectrum = torch.fft.rfft(target[: 8000 - 64]).abs()
+    assert float(torch.fft.rfftfreq(8000 - 64, 1 / 16000)[spectrum.argmax()]) == pytest.approx(500, abs=4)
+    assert make_speech_speed(None, 1.0) is None and isinstance(make_speech_speed([0.9, 1.1], 1.0), SpeedPerturb)
+    with pytest.raises(HparamError, match="speech_speed_factors / speech_speed_prob.*Example"):
+        make_speech_speed([0.1], 1.0)
+    with pytest.raises(HparamError, match="speech_speed_factors / speech_speed_prob"):
+        make_speech_speed([0.9, 1.1], 2.0)
+
+
 def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
     from pathlib import Path
 
@@ -469,6 +502,9 @@ def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
     finetune = Path(__file__).resolve().parents[2] / "recipes" / "DNS" / "hparams" / "finetune.yaml"
     overrides = {"size": "tiny", "output_folder": str(tmp_path), "init": "scratch"}
     assert load_recipe_hparams(finetune, overrides)["speech_tilt"] is None
+    assert load_recipe_hparams(finetune, overrides)["speech_speed"] is None
+    speed = load_recipe_hparams(finetune, {**overrides, "speech_speed_factors": [0.9, 1.1], "speech_speed_prob": 0.5})
+    assert speed["speech_speed"].factors == (0.9, 1.1) and speed["speech_speed"].prob == 0.5
     tilt = load_recipe_hparams(finetune, {**overrides, "speech_tilt_range": [-3.0, 3.0], "speech_tilt_prob": 0.25})
     assert tilt["speech_tilt"].tilt_range == (-3.0, 3.0) and tilt["speech_tilt"].prob == 0.25
 
