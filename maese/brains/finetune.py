@@ -10,8 +10,8 @@ Training pairs are made on the fly from clean utterances, as the DNS Challenge s
   the input. This is the convention of the corpus' ``dereverb`` pairs (RIR peak 1: target = dry).
   With ``preserve_level=True`` the input would be rescaled but not the target, so it is refused.
 
-Before it is distorted, the clean utterance may be sped up or slowed down (``speech_speed``: other voices) and
-spectrally tilted (``speech_tilt``: other microphones), the target alike.
+Before it is distorted, the clean utterance may be sped up or slowed down (``speech_speed``: other voices),
+spectrally tilted (``speech_tilt``) and band-limited (``speech_band``: other microphones), the target alike.
 The whole utterance is distorted (a reverberant tail starts before the crop), then one random window
 of ``segment_seconds`` is cut from input and target alike; with ``gain_range_db`` both are then scaled by one gain
 per example drawn from that range (dB), so that the model meets recordings at other levels. An epoch draws
@@ -40,6 +40,7 @@ from torch_pesq import PesqLoss
 from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
 from maese.augment.base import check_prob, check_range, uniform
+from maese.augment.bandlimit import BandLimit
 from maese.augment.speed import SpeedPerturb
 from maese.augment.tilt import Tilt
 from maese.brains.common import LoggedBrain, random_crops
@@ -150,6 +151,18 @@ def make_speech_tilt(speech_tilt_range, speech_tilt_prob, sample_rate):
         return Tilt(speech_tilt_range, speech_tilt_prob, sample_rate)
     except ValueError as err:
         raise HparamError(f"hparam speech_tilt_range / speech_tilt_prob: {err} Example: [-3.0, 3.0] and 0.5.") from None
+
+
+def make_speech_band(speech_highpass_range, speech_lowpass_range, speech_band_prob, sample_rate):
+    """The pass band of the clean speech before it is distorted (:class:`maese.augment.bandlimit.BandLimit`), or
+    ``None`` when both ranges are None (nothing drawn). HparamError naming a bad value."""
+    if speech_highpass_range is None and speech_lowpass_range is None:
+        return None
+    try:
+        return BandLimit(speech_highpass_range, speech_lowpass_range, speech_band_prob, sample_rate)
+    except ValueError as err:
+        raise HparamError(f"hparam speech_highpass_range / speech_lowpass_range / speech_band_prob: {err} Example: "
+                          "[20.0, 300.0], [3500.0, 8000.0] and 0.5.") from None
 
 
 def make_speech_speed(speech_speed_factors, speech_speed_prob):
@@ -372,6 +385,8 @@ class EnhanceFinetuneBrain(LoggedBrain):
                         lengths = draws["lengths"]
                     if getattr(self.hparams, "speech_tilt", None) is not None:  # another microphone's colouring
                         clean = self.hparams.speech_tilt(clean, generator=generator, lengths=lengths)[0]
+                    if getattr(self.hparams, "speech_band", None) is not None:  # another microphone's pass band
+                        clean = self.hparams.speech_band(clean, generator=generator, lengths=lengths)[0]
                     noisy, target = make_pairs(self.hparams.distortion, clean, lengths, generator)
                 segment = int(self.hparams.segment_seconds * self.hparams.sample_rate)
                 noisy, target = paired_crops(noisy, target, lengths, segment, generator)

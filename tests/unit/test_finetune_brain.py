@@ -494,6 +494,24 @@ def test_speech_speed_changes_the_clean_speech_of_input_and_target_and_its_lengt
         make_speech_speed([0.9, 1.1], 2.0)
 
 
+def test_speech_band_limits_the_clean_speech_of_input_and_target(tmp_path):
+    from maese.augment.bandlimit import BandLimit, band_limit
+    from maese.brains.finetune import make_speech_band
+
+    save_audio(tmp_path / "silent_noise.wav", torch.randn(16000) * 0.05, 16000)
+    untouched = AddNoise([str(tmp_path / "silent_noise.wav")], prob=0.0, seed=0)  # input = target
+    band = make_speech_band([300.0, 300.0], [4000.0, 4000.0], 1.0, 16000)
+    forward = _train_forward(tmp_path, distortion=untouched, speech_band=band, segment_seconds=0.75)  # the whole clip
+    clean = torch.randn(2, 12000, generator=torch.Generator().manual_seed(1)) * 0.1  # _train_forward's utterances
+    limited = band_limit(clean, torch.full((2,), 300.0), torch.full((2,), 4000.0), 16000)
+    assert torch.equal(forward["noisy"], forward["target"])
+    assert torch.allclose(forward["target"], limited, atol=1e-6)
+    assert make_speech_band(None, None, 0.5, 16000) is None
+    assert isinstance(make_speech_band([20.0, 300.0], None, 0.5, 16000), BandLimit)
+    with pytest.raises(HparamError, match="speech_highpass_range / speech_lowpass_range / speech_band_prob.*Example"):
+        make_speech_band([20.0, 300.0], [3500.0, 9000.0], 0.5, 16000)
+
+
 def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
     from pathlib import Path
 
@@ -505,6 +523,9 @@ def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
     assert load_recipe_hparams(finetune, overrides)["speech_speed"] is None
     speed = load_recipe_hparams(finetune, {**overrides, "speech_speed_factors": [0.9, 1.1], "speech_speed_prob": 0.5})
     assert speed["speech_speed"].factors == (0.9, 1.1) and speed["speech_speed"].prob == 0.5
+    assert load_recipe_hparams(finetune, overrides)["speech_band"] is None
+    band = load_recipe_hparams(finetune, {**overrides, "speech_highpass_range": [20.0, 300.0]})["speech_band"]
+    assert band.highpass_range == (20.0, 300.0) and band.lowpass_range is None and band.prob == 0.5
     tilt = load_recipe_hparams(finetune, {**overrides, "speech_tilt_range": [-3.0, 3.0], "speech_tilt_prob": 0.25})
     assert tilt["speech_tilt"].tilt_range == (-3.0, 3.0) and tilt["speech_tilt"].prob == 0.25
 
