@@ -32,9 +32,10 @@ class BandLimit(Distortion):
     Arguments
     ---------
     highpass_range : (float, float) or None
-        Low cut-off, e.g. (20, 300); None: no high-pass.
+        Low cut-off, e.g. (20, 300), within [0, sample_rate / 4]; None: no high-pass.
     lowpass_range : (float, float) or None
-        High cut-off, e.g. (3500, 8000); None: no low-pass.
+        High cut-off, e.g. (3500, 8000), within [1000, sample_rate / 2] (a narrower band leaves little speech);
+        None: no low-pass.
     prob : float
         Chance per example.
     sample_rate : int
