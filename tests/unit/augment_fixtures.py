@@ -73,3 +73,10 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def band_db(x, low, high):
+    """Mean power (dB) of ``x [batch, time]`` at RATE between ``low`` and ``high`` Hz -> ``[batch]``."""
+    power = torch.fft.rfft(x.double(), dim=-1).abs().pow(2)
+    freqs = torch.fft.rfftfreq(x.shape[-1], 1.0 / RATE)
+    return 10 * torch.log10(power[:, (freqs >= low) & (freqs < high)].mean(dim=-1))

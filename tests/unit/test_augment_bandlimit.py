@@ -4,16 +4,9 @@ import math
 
 import pytest
 import torch
-from augment_fixtures import RATE
+from augment_fixtures import RATE, band_db
 
 from maese.augment.bandlimit import BandLimit, band_limit
-
-
-def band_db(x, low, high):
-    """Mean power (dB) of ``x [batch, time]`` between ``low`` and ``high`` Hz -> ``[batch]``."""
-    power = torch.fft.rfft(x.double(), dim=-1).abs().pow(2)
-    freqs = torch.fft.rfftfreq(x.shape[-1], 1.0 / RATE)
-    return 10 * torch.log10(power[:, (freqs >= low) & (freqs < high)].mean(dim=-1))
 
 
 def test_the_cut_offs_are_3_db_down_and_the_pass_band_is_untouched():

@@ -4,18 +4,11 @@ import math
 
 import pytest
 import torch
-from augment_fixtures import RATE, noise_files, one_torch_thread, speech_like  # noqa: F401
+from augment_fixtures import RATE, band_db, noise_files, one_torch_thread, speech_like  # noqa: F401
 
 from maese.acoustics import snr_db
 from maese.augment import AddNoise
 from maese.augment.tilt import Tilt, spectral_tilt
-
-
-def band_db(x, low, high):
-    """Mean power (dB) of ``x [batch, time]`` between ``low`` and ``high`` Hz -> ``[batch]``."""
-    power = torch.fft.rfft(x.double(), dim=-1).abs().pow(2)
-    freqs = torch.fft.rfftfreq(x.shape[-1], 1.0 / RATE)
-    return 10 * torch.log10(power[:, (freqs >= low) & (freqs < high)].mean(dim=-1))
 
 
 def test_the_tilt_changes_band_levels_by_the_tilt_per_octave():
