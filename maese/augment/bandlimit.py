@@ -1,9 +1,9 @@
 """Band limits: another microphone's or channel's pass band, a Butterworth high-pass and low-pass magnitude response
 applied in the frequency domain (zero phase), ``|H(f)| = (1 + (f_hp / f)^(2n))^-1/2 (1 + (f / f_lp)^(2n))^-1/2``.
 
-Recordings differ most at the ends of the band: a headset's or a studio's low cut (LJ Speech holds about 30 dB less below
-125 Hz than speechocean762), a codec's or an old microphone's roll-off above 4-7 kHz. Applied to clean speech before
-noise is added (the target alike), it teaches a model that what lies outside the speech's band is noise.
+Recordings differ most at the ends of the band: a headset's or a studio's low cut (LJ Speech holds about 30 dB less
+below 125 Hz than speechocean762), a codec's or an old microphone's roll-off above 4-7 kHz. Applied to clean speech
+before noise is added (the target alike), it teaches a model that what lies outside the speech's band is noise.
 """
 
 import torch
