@@ -8,22 +8,21 @@ before noise is added (the target alike), it teaches a model that what lies outs
 
 import torch
 
-from maese.augment.base import Distortion, check_range, uniform
+from maese.augment.base import Distortion, check_range, transform_rows, uniform, zero_phase_filter
 
 
 def band_limit(x, highpass_hz, lowpass_hz, sample_rate, order=4):
     """Each row of ``x [batch, time]`` through a high-pass at ``highpass_hz [batch]`` and a low-pass at
     ``lowpass_hz [batch]`` (Butterworth magnitudes of ``order``, zero phase); a cut-off of 0 (high-pass) or inf
     (low-pass) leaves that end alone. Returns ``[batch, time]``, ``x``'s dtype and device."""
-    time = x.shape[-1]
-    freqs = torch.fft.rfftfreq(time, d=1.0 / sample_rate, device=x.device, dtype=torch.float64)
     high = highpass_hz.to(x.device, torch.float64).unsqueeze(1)
     low = lowpass_hz.to(x.device, torch.float64).unsqueeze(1)
-    below = (high / freqs.clamp(min=1e-3)) ** (2 * order)  # [batch, bins]; DC: a high-pass removes it
-    above = (freqs / low) ** (2 * order)
-    gain = torch.rsqrt((1 + below) * (1 + above))
-    spectrum = torch.fft.rfft(x.to(torch.float64), dim=-1)
-    return torch.fft.irfft(spectrum * gain, n=time, dim=-1).to(x.dtype)
+
+    def response(freqs):
+        below = (high / freqs.clamp(min=1e-3)) ** (2 * order)  # [batch, bins]; DC: a high-pass removes it
+        return torch.rsqrt((1 + below) * (1 + (freqs / low) ** (2 * order)))
+
+    return zero_phase_filter(x, response, sample_rate)
 
 
 class BandLimit(Distortion):
@@ -52,6 +51,10 @@ class BandLimit(Distortion):
                                                                                nyquist / 2)
         self.lowpass_range = None if lowpass_range is None else check_range("lowpass_range", lowpass_range, 1000.0,
                                                                             nyquist)
+        if self.highpass_range is not None and self.lowpass_range is not None \
+                and self.highpass_range[1] >= self.lowpass_range[0]:
+            raise ValueError(f"highpass_range {highpass_range!r} reaches lowpass_range {lowpass_range!r}: a band "
+                             "could be empty; keep every high-pass cut-off under every low-pass one.")
         self.sample_rate = sample_rate
 
     def __call__(self, x, generator=None, lengths=None):
@@ -68,9 +71,7 @@ class BandLimit(Distortion):
         low = torch.full((batch,), torch.inf) if self.lowpass_range is None else uniform(generator,
                                                                                          self.lowpass_range, batch)
         high, low = torch.where(applied, high, 0.0), torch.where(applied, low, torch.inf)
-        y, rows = x.clone(), applied.to(x.device)
-        if rows.any():
-            limited = band_limit(x[rows], high[applied], low[applied], self.sample_rate)
-            y[rows] = limited if mask is None else limited * mask[rows]
+        y = transform_rows(x, applied, mask,
+                           lambda rows: band_limit(rows, high[applied], low[applied], self.sample_rate))
         params = {"applied": applied, "highpass_hz": high, "lowpass_hz": low}
         return y, {name: value.to(x.device) for name, value in params.items()}

@@ -142,3 +142,23 @@ class Distortion:
         generator = resolve_generator(generator, self.generator)
         applied = torch.rand(x.shape[0], generator=generator) < self.prob
         return generator, mask, applied
+
+
+def zero_phase_filter(x, response, sample_rate):
+    """Each row of ``x [batch, time]`` through a zero-phase magnitude ``response``: a function of the FFT bins'
+    frequencies (Hz, float64 ``[bins]`` on ``x``'s device) -> gains ``[batch, bins]``. Returns ``[batch, time]``,
+    ``x``'s dtype and device."""
+    time = x.shape[-1]
+    freqs = torch.fft.rfftfreq(time, d=1.0 / sample_rate, device=x.device, dtype=torch.float64)
+    spectrum = torch.fft.rfft(x.to(torch.float64), dim=-1)
+    return torch.fft.irfft(spectrum * response(freqs), n=time, dim=-1).to(x.dtype)
+
+
+def transform_rows(x, applied, mask, transform):
+    """``x [batch, time]`` with only its ``applied`` rows (``[batch]`` bool) through ``transform`` (``[n, time]`` ->
+    ``[n, time]``), their padding (``mask``, or None) kept zero; the other rows untouched."""
+    y, rows = x.clone(), applied.to(x.device)
+    if rows.any():
+        changed = transform(x[rows])
+        y[rows] = changed if mask is None else changed * mask[rows]
+    return y

@@ -25,6 +25,8 @@ def check_factors(factors):
 def change_speed(x, factor):
     """``x [n, time]`` played ``factor`` times faster (torchaudio's band-limited resampling) -> ``[n, time']`` with
     ``time' = ceil(time / factor)``."""
+    # the rates in whole hundredths: torchaudio.functional.speed truncates factor x rate to an int, so a float32
+    # factor such as 1.15 (1.1499999762) would give 18399 / 16000 Hz, an odd ratio with a long kernel
     hundredths = round(factor * 100)
     return x if hundredths == 100 else torchaudio.functional.resample(x, orig_freq=hundredths, new_freq=100)
 

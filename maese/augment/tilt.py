@@ -9,7 +9,7 @@ import math
 
 import torch
 
-from maese.augment.base import Distortion, check_range, uniform
+from maese.augment.base import Distortion, check_range, transform_rows, uniform, zero_phase_filter
 
 DB_PER_OCTAVE_PER_EXPONENT = 20.0 * math.log10(2.0)  # a magnitude exponent of 1 is 6.02 dB per octave
 
@@ -20,13 +20,12 @@ def spectral_tilt(x, tilt_db_per_octave, sample_rate, ref_hz=1000.0, min_hz=50.0
     The gain is 1 (0 dB) at ``ref_hz`` and constant below ``min_hz`` (no boost of DC and rumble); a tilt of 0
     returns the row unchanged (up to the FFT round trip). Returns ``[batch, time]``, ``x``'s dtype and device.
     """
-    time = x.shape[-1]
-    freqs = torch.fft.rfftfreq(time, d=1.0 / sample_rate, device=x.device, dtype=torch.float64)
-    octaves = torch.log2(freqs.clamp(min=min_hz) / ref_hz)  # [bins]
     exponent = tilt_db_per_octave.to(x.device, torch.float64).unsqueeze(1) / DB_PER_OCTAVE_PER_EXPONENT
-    gain = torch.exp2(exponent * octaves)  # [batch, bins]
-    spectrum = torch.fft.rfft(x.to(torch.float64), dim=-1)
-    return torch.fft.irfft(spectrum * gain, n=time, dim=-1).to(x.dtype)
+
+    def response(freqs):
+        return torch.exp2(exponent * torch.log2(freqs.clamp(min=min_hz) / ref_hz))  # [batch, bins]
+
+    return zero_phase_filter(x, response, sample_rate)
 
 
 class Tilt(Distortion):
@@ -59,8 +58,5 @@ class Tilt(Distortion):
         """
         generator, mask, applied = self.begin(x, generator, lengths)
         tilt = torch.where(applied, uniform(generator, self.tilt_range, x.shape[0]), 0.0)
-        y, rows = x.clone(), applied.to(x.device)
-        if rows.any():  # only the applied rows go through the FFT; the others stay as they are
-            tilted = spectral_tilt(x[rows], tilt[applied], self.sample_rate)
-            y[rows] = tilted if mask is None else tilted * mask[rows]  # the filter spreads into the padding
+        y = transform_rows(x, applied, mask, lambda rows: spectral_tilt(rows, tilt[applied], self.sample_rate))
         return y, {"applied": applied.to(x.device), "tilt_db": tilt.to(x.device)}

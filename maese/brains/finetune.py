@@ -10,8 +10,9 @@ Training pairs are made on the fly from clean utterances, as the DNS Challenge s
   the input. This is the convention of the corpus' ``dereverb`` pairs (RIR peak 1: target = dry).
   With ``preserve_level=True`` the input would be rescaled but not the target, so it is refused.
 
-Before it is distorted, the clean utterance may be sped up or slowed down (``speech_speed``: other voices),
-spectrally tilted (``speech_tilt``) and band-limited (``speech_band``: other microphones), the target alike.
+Before it is distorted, the clean utterance goes through the distortions of ``speech_augment`` in order (the
+recipes' list: speed perturbation for other voices, spectral tilt and band limits for other microphones; ``None``
+entries skipped), the target alike.
 The whole utterance is distorted (a reverberant tail starts before the crop), then one random window
 of ``segment_seconds`` is cut from input and target alike; with ``gain_range_db`` both are then scaled by one gain
 per example drawn from that range (dB), so that the model meets recordings at other levels. An epoch draws
@@ -380,13 +381,10 @@ class EnhanceFinetuneBrain(LoggedBrain):
                 if getattr(self.hparams, "train_pairs", "on_the_fly") == "fixed":
                     noisy, target = batch.noisy[0], clean
                 else:
-                    if getattr(self.hparams, "speech_speed", None) is not None:  # another voice's pitch and formants
-                        clean, draws = self.hparams.speech_speed(clean, generator=generator, lengths=lengths)
-                        lengths = draws["lengths"]
-                    if getattr(self.hparams, "speech_tilt", None) is not None:  # another microphone's colouring
-                        clean = self.hparams.speech_tilt(clean, generator=generator, lengths=lengths)[0]
-                    if getattr(self.hparams, "speech_band", None) is not None:  # another microphone's pass band
-                        clean = self.hparams.speech_band(clean, generator=generator, lengths=lengths)[0]
+                    for augment in getattr(self.hparams, "speech_augment", None) or []:  # other voices, microphones
+                        if augment is not None:
+                            clean, draws = augment(clean, generator=generator, lengths=lengths)
+                            lengths = draws.get("lengths", lengths)  # a speed change moves the ends
                     noisy, target = make_pairs(self.hparams.distortion, clean, lengths, generator)
                 segment = int(self.hparams.segment_seconds * self.hparams.sample_rate)
                 noisy, target = paired_crops(noisy, target, lengths, segment, generator)

@@ -49,3 +49,5 @@ def test_one_end_alone_and_bad_ranges_are_refused():
         BandLimit(lowpass_range=(3500.0, 9000.0))
     with pytest.raises(ValueError, match="highpass_range"):
         BandLimit(highpass_range=(300.0, 20.0))
+    with pytest.raises(ValueError, match="reaches lowpass_range.*could be empty"):
+        BandLimit(highpass_range=(20.0, 2000.0), lowpass_range=(1500.0, 8000.0))

@@ -446,7 +446,7 @@ def test_speech_tilt_colours_the_clean_speech_of_input_and_target(tmp_path):
     save_audio(tmp_path / "noise.wav", torch.randn(16000) * 0.05, 16000)
     untouched = AddNoise([str(tmp_path / "noise.wav")], prob=0.0, seed=0)  # input = target: what the tilt made of the speech
     hparams = {**GOOD, "seed": 0, "model": model, "distortion": untouched, "sample_rate": 16000, "segment_seconds": 0.5,
-               "speech_tilt": make_speech_tilt([6.0, 6.0], 1.0, 16000)}
+               "speech_augment": [make_speech_tilt([6.0, 6.0], 1.0, 16000)]}
     brain = EnhanceFinetuneBrain(modules={"model": model}, hparams=hparams, run_opts={"device": "cpu"})
     clean = torch.randn(2, 8000, generator=torch.Generator().manual_seed(1))
     batch = PaddedBatch([{"id": str(i), "clean": clean[i]} for i in range(2)])
@@ -475,7 +475,7 @@ def test_speech_speed_changes_the_clean_speech_of_input_and_target_and_its_lengt
     save_audio(tmp_path / "noise.wav", torch.randn(16000) * 0.05, 16000)
     untouched = AddNoise([str(tmp_path / "noise.wav")], prob=0.0, seed=0)  # input = target: what the speed made
     hparams = {**GOOD, "seed": 0, "model": model, "distortion": untouched, "sample_rate": 16000,
-               "segment_seconds": 0.5, "speech_speed": make_speech_speed([1.25], 1.0)}
+               "segment_seconds": 0.5, "speech_augment": [None, make_speech_speed([1.25], 1.0)]}
     brain = EnhanceFinetuneBrain(modules={"model": model}, hparams=hparams, run_opts={"device": "cpu"})
     tone = torch.sin(2 * torch.pi * 400 * torch.arange(10000) / 16000)
     batch = PaddedBatch([{"id": "0", "clean": tone}])
@@ -501,7 +501,7 @@ def test_speech_band_limits_the_clean_speech_of_input_and_target(tmp_path):
     save_audio(tmp_path / "silent_noise.wav", torch.randn(16000) * 0.05, 16000)
     untouched = AddNoise([str(tmp_path / "silent_noise.wav")], prob=0.0, seed=0)  # input = target
     band = make_speech_band([300.0, 300.0], [4000.0, 4000.0], 1.0, 16000)
-    forward = _train_forward(tmp_path, distortion=untouched, speech_band=band, segment_seconds=0.75)  # the whole clip
+    forward = _train_forward(tmp_path, distortion=untouched, speech_augment=[band], segment_seconds=0.75)  # whole clip
     clean = torch.randn(2, 12000, generator=torch.Generator().manual_seed(1)) * 0.1  # _train_forward's utterances
     limited = band_limit(clean, torch.full((2,), 300.0), torch.full((2,), 4000.0), 16000)
     assert torch.equal(forward["noisy"], forward["target"])
@@ -526,6 +526,8 @@ def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
     assert load_recipe_hparams(finetune, overrides)["speech_band"] is None
     band = load_recipe_hparams(finetune, {**overrides, "speech_highpass_range": [20.0, 300.0]})["speech_band"]
     assert band.highpass_range == (20.0, 300.0) and band.lowpass_range is None and band.prob == 0.5
+    both = load_recipe_hparams(finetune, {**overrides, "speech_speed_factors": [0.9], "speech_tilt_range": [1.0, 1.0]})
+    assert [type(a).__name__ for a in both["speech_augment"] if a is not None] == ["SpeedPerturb", "Tilt"]
     tilt = load_recipe_hparams(finetune, {**overrides, "speech_tilt_range": [-3.0, 3.0], "speech_tilt_prob": 0.25})
     assert tilt["speech_tilt"].tilt_range == (-3.0, 3.0) and tilt["speech_tilt"].prob == 0.25
 
