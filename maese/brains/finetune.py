@@ -11,8 +11,8 @@ Training pairs are made on the fly from clean utterances, as the DNS Challenge s
   With ``preserve_level=True`` the input would be rescaled but not the target, so it is refused.
 
 Before it is distorted, the clean utterance goes through the distortions of ``speech_augment`` in order (the
-recipes' list: speed perturbation for other voices, spectral tilt and band limits for other microphones; ``None``
-entries skipped), the target alike.
+recipes' list: speed perturbation for other voices, spectral tilt and band limits for other microphones, a silent
+gap for noise without speech; ``None`` entries skipped), the target alike.
 The whole utterance is distorted (a reverberant tail starts before the crop), then one random window
 of ``segment_seconds`` is cut from input and target alike; with ``gain_range_db`` both are then scaled by one gain
 per example drawn from that range (dB), so that the model meets recordings at other levels. An epoch draws
@@ -42,6 +42,7 @@ from maese.audio import load_audio
 from maese.augment import AddNoise, Reverberate
 from maese.augment.base import check_prob, check_range, uniform
 from maese.augment.bandlimit import BandLimit
+from maese.augment.gap import SilenceGap
 from maese.augment.speed import SpeedPerturb
 from maese.augment.tilt import Tilt
 from maese.brains.common import LoggedBrain, random_crops
@@ -164,6 +165,17 @@ def make_speech_band(speech_highpass_range, speech_lowpass_range, speech_band_pr
     except ValueError as err:
         raise HparamError(f"hparam speech_highpass_range / speech_lowpass_range / speech_band_prob: {err} Example: "
                           "[20.0, 300.0], [3500.0, 8000.0] and 0.5.") from None
+
+
+def make_speech_gap(speech_gap_range, speech_gap_prob, sample_rate):
+    """A silent stretch in the clean speech before it is distorted (:class:`maese.augment.gap.SilenceGap`), or
+    ``None`` when ``speech_gap_range`` is None (nothing drawn). HparamError naming a bad value."""
+    if speech_gap_range is None:
+        return None
+    try:
+        return SilenceGap(speech_gap_range, speech_gap_prob, sample_rate)
+    except ValueError as err:
+        raise HparamError(f"hparam speech_gap_range / speech_gap_prob: {err} Example: [0.2, 1.0] and 0.5.") from None
 
 
 def make_speech_speed(speech_speed_factors, speech_speed_prob):

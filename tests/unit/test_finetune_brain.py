@@ -512,6 +512,22 @@ def test_speech_band_limits_the_clean_speech_of_input_and_target(tmp_path):
         make_speech_band([20.0, 300.0], [3500.0, 9000.0], 0.5, 16000)
 
 
+def test_a_speech_gap_silences_the_clean_speech_of_input_and_target(tmp_path):
+    from maese.augment.gap import SilenceGap
+    from maese.brains.finetune import make_speech_gap
+
+    gap = make_speech_gap([0.25, 0.25], 1.0, 16000)
+    forward = _train_forward(tmp_path, speech_augment=[gap], segment_seconds=0.75)  # the whole clip, noise added
+    target, noisy = forward["target"], forward["noisy"]
+    silent = target.abs() == 0
+    assert (silent.sum(dim=1) >= 4000 - 2 * 160).all()  # 0.25 s, its 10 ms fades aside
+    assert (noisy[silent].abs() > 0).any()  # the input keeps the noise where the target is silent
+    assert make_speech_gap(None, 0.5, 16000) is None and isinstance(make_speech_gap([0.2, 1.0], 0.5, 16000),
+                                                                     SilenceGap)
+    with pytest.raises(HparamError, match="speech_gap_range / speech_gap_prob.*Example"):
+        make_speech_gap([1.0, 0.2], 0.5, 16000)
+
+
 def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
     from pathlib import Path
 
@@ -526,6 +542,9 @@ def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
     assert load_recipe_hparams(finetune, overrides)["speech_band"] is None
     band = load_recipe_hparams(finetune, {**overrides, "speech_highpass_range": [20.0, 300.0]})["speech_band"]
     assert band.highpass_range == (20.0, 300.0) and band.lowpass_range is None and band.prob == 0.5
+    assert load_recipe_hparams(finetune, overrides)["speech_gap"] is None
+    gap = load_recipe_hparams(finetune, {**overrides, "speech_gap_range": [0.2, 1.0], "speech_gap_prob": 0.25})
+    assert gap["speech_augment"][-1] is gap["speech_gap"] and gap["speech_gap"].gap_range == (0.2, 1.0)
     both = load_recipe_hparams(finetune, {**overrides, "speech_speed_factors": [0.9], "speech_tilt_range": [1.0, 1.0]})
     assert [type(a).__name__ for a in both["speech_augment"] if a is not None] == ["SpeedPerturb", "Tilt"]
     tilt = load_recipe_hparams(finetune, {**overrides, "speech_tilt_range": [-3.0, 3.0], "speech_tilt_prob": 0.25})
