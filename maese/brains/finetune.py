@@ -128,19 +128,22 @@ def check_finetune_hparams(hparams):
 
 def make_distortion(enhance_task, noise_files, rir_files, snr_range, sample_rate, seed, noise_tilt_range=None,
                     noise_tilt_prob=1.0, procedural_noise_prob=0.0, procedural_noise_families=None,
-                    clean_input_prob=0.0, background_noise_prob=0.0, background_noise_range=(-10.0, 5.0)):
+                    clean_input_prob=0.0, background_noise_prob=0.0, background_noise_range=(-10.0, 5.0),
+                    noise_speed_factors=None, noise_speed_prob=1.0):
     """The distortion that makes training inputs: AddNoise (denoise; its noise spectrally tilted with
     ``noise_tilt_range``, and made by a procedural family (of ``procedural_noise_families``; None: the corpus'
     training families) for a ``procedural_noise_prob`` share of the examples, see :class:`AddNoise`; a
     ``clean_input_prob`` share of the examples gets no noise, so that their input is their target; a
     ``background_noise_prob`` share of the recorded noises gets a procedural one under it, ``background_noise_range``
-    dB from its level) or Reverberate (dereverb)."""
+    dB from its level; a ``noise_speed_prob`` share of them is played at a speed of ``noise_speed_factors``) or
+    Reverberate (dereverb)."""
     if enhance_task == "denoise":
         noise_prob = 1.0 - check_prob("clean_input_prob", clean_input_prob)
         return AddNoise(noise_files, snr_range=snr_range, prob=noise_prob, sample_rate=sample_rate, seed=seed,
                         tilt_range=noise_tilt_range, tilt_prob=noise_tilt_prob, procedural_prob=procedural_noise_prob,
                         procedural_families=procedural_noise_families, background_prob=background_noise_prob,
-                        background_range=background_noise_range)
+                        background_range=background_noise_range, speed_factors=noise_speed_factors,
+                        speed_prob=noise_speed_prob)
     return Reverberate(rir_files, preserve_level=False, sample_rate=sample_rate, seed=seed)
 
 

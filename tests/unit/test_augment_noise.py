@@ -131,3 +131,24 @@ def test_lazy_pool_reads_the_same_samples(tmp_path, noises):
     a, b = AudioPool([slow]).clips(torch.tensor([0])), AudioPool([slow], max_cache_seconds=0).clips(torch.tensor([0]))
     assert a.shape == b.shape == (1, RATE)
     assert torch.allclose(a[:, 100:-100], b[:, 100:-100], atol=1e-4)
+
+
+def test_speed_factors_shift_a_recorded_noise_in_frequency_and_keep_the_snr(tmp_path):
+    tone = write(tmp_path / "tone.wav", 0.5 * np.sin(2 * np.pi * 1000 * np.arange(2 * RATE) / RATE))
+    x = speech_like(32, RATE)
+    y, params = AddNoise([tone], snr_range=(5, 5), seed=0, speed_factors=(0.5, 1.0, 2.0), speed_prob=0.75)(x)
+    speed = params["speed"]
+    assert set(speed.tolist()) == {0.5, 1.0, 2.0}
+    noise = (y - x).numpy()
+    peak_hz = np.abs(np.fft.rfft(noise, axis=1)).argmax(axis=1) * RATE / noise.shape[1]
+    np.testing.assert_allclose(peak_hz, 1000 * speed.numpy(), atol=2)
+    assert (np.abs(noise[:, -400:]).max(axis=1) > 0.01).all()  # the resampled segment covers the whole clip
+    assert (snr_db(x, y - x) - 5).abs().max() < 0.1
+    assert (AddNoise([tone], seed=0)(x)[1]["speed"] == 1).all()
+    with pytest.raises(ValueError, match="speed factors"):
+        AddNoise([tone], speed_factors=(0.25, 1.0))
+    from maese.brains.finetune import make_distortion
+
+    made = make_distortion("denoise", [tone], None, (0.0, 10.0), RATE, 0, noise_speed_factors=[0.5, 2.0],
+                           noise_speed_prob=0.25)
+    assert made.speed_factors == (0.5, 2.0) and made.speed_prob == 0.25

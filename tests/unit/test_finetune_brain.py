@@ -543,6 +543,8 @@ def test_the_recipe_builds_the_speech_tilt_from_its_hparams(tmp_path):
     band = load_recipe_hparams(finetune, {**overrides, "speech_highpass_range": [20.0, 300.0]})["speech_band"]
     assert band.highpass_range == (20.0, 300.0) and band.lowpass_range is None and band.prob == 0.5
     assert load_recipe_hparams(finetune, overrides)["speech_gap"] is None
+    noise_speed = load_recipe_hparams(finetune, {**overrides, "noise_speed_factors": [0.5, 2.0]})["distortion"]
+    assert noise_speed.keywords["noise_speed_factors"] == [0.5, 2.0] and noise_speed.keywords["noise_speed_prob"] == 0.5
     gap = load_recipe_hparams(finetune, {**overrides, "speech_gap_range": [0.2, 1.0], "speech_gap_prob": 0.25})
     assert gap["speech_augment"][-1] is gap["speech_gap"] and gap["speech_gap"].gap_range == (0.2, 1.0)
     both = load_recipe_hparams(finetune, {**overrides, "speech_speed_factors": [0.9], "speech_tilt_range": [1.0, 1.0]})
