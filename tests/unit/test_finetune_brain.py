@@ -521,7 +521,7 @@ def test_a_speech_gap_silences_the_clean_speech_of_input_and_target(tmp_path):
     target, noisy = forward["target"], forward["noisy"]
     silent = target.abs() == 0
     assert (silent.sum(dim=1) >= 4000 - 2 * 160).all()  # 0.25 s, its 10 ms fades aside
-    assert (noisy[silent].abs() > 0).any()  # the input keeps the noise where the target is silent
+    assert noisy[silent].abs().mean() > 1e-3  # the input keeps the noise (0-10 dB SNR) where the target is silent
     assert make_speech_gap(None, 0.5, 16000) is None and isinstance(make_speech_gap([0.2, 1.0], 0.5, 16000),
                                                                      SilenceGap)
     with pytest.raises(HparamError, match="speech_gap_range / speech_gap_prob.*Example"):
