@@ -3,6 +3,7 @@ builders."""
 
 import hashlib
 import io
+import sys
 import tarfile
 import threading
 import time
@@ -20,7 +21,7 @@ class FileServer:
 
     def __init__(self):
         self.files, self.faults, self.requests = {}, {}, []
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
         self.httpd.owner = self
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
@@ -35,6 +36,15 @@ class FileServer:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Drops the traceback of a client that closes its connection mid-answer (the tests' clients do so on purpose:
+    an interrupted download); any other handler error is still printed."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
